@@ -1,0 +1,1 @@
+"""Bundled resources (default projects, icons, screenshots), installed as ``studio.resources``."""

@@ -1,0 +1,7 @@
+"""``python -m studio``: the same entry point as the ``studio`` console script."""
+
+import sys
+
+from studio.app import main
+
+sys.exit(main())

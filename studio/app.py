@@ -1,0 +1,43 @@
+"""Command-line entry point: ``studio`` opens the window, ``studio train`` trains headless.
+
+Imports are deferred to the branch that needs them, so ``studio --version`` and
+``studio train --help`` answer at once, and the window can appear before TensorFlow loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from studio import __version__
+
+COMMANDS = ("train",)
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studio",
+        description="Training Studio: train neural networks without writing code.",
+        epilog="Headless commands: 'studio train PROJECT.json --epochs N --output DIR'. "
+        "Run 'studio train --help' for details.",
+    )
+    parser.add_argument("--version", action="version", version=f"studio {__version__}")
+    parser.add_argument("project", nargs="?", help="project file to open (default: the digits "
+                        "CNN example)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in COMMANDS:
+        from studio import cli
+
+        return cli.run(args[0], args[1:])
+    try:
+        options = _gui_parser().parse_args(args)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    from studio.ui.application import run_app
+
+    return run_app(options.project)

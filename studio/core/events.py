@@ -1,0 +1,48 @@
+"""Plain-Python events that the training loop sends to whoever watches it.
+
+They cross from the training thread to the UI (through ``studio.workers``) or to a terminal
+(``studio train``), so they are small immutable records with no TensorFlow objects inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    epochs: int
+    steps_per_epoch: int
+    train_samples: int
+    validation_samples: int
+    initial_epoch: int = 0
+
+
+@dataclass(frozen=True)
+class BatchEnded:
+    """Sent at most a few dozen times per second, never for every batch."""
+
+    epoch: int  # 0-based
+    step: int  # 1-based: batches finished in this epoch
+    steps_per_epoch: int
+    samples_per_second: float
+    logs: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    epoch: int  # 0-based
+    epochs: int
+    seconds: float
+    logs: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class TrainingEnded:
+    epochs_completed: int
+    stopped_early: bool
+
+
+TrainingEvent = TrainingStarted | BatchEnded | EpochEnded | TrainingEnded
+EventSink = Callable[[TrainingEvent], None]

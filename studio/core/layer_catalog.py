@@ -1,0 +1,235 @@
+"""The layers a user can stack, with their editable parameters, ranges and help text.
+
+The catalog describes *what may be edited*; shapes and parameter counts are never computed
+here but asked of Keras (see ``studio.ml.summary``). Views build their forms from
+``ParamSpec`` so every widget gets the right type, range and tooltip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from studio.core.errors import ModelSpecError
+
+ParamKind = Literal["int", "float", "choice", "bool", "shape"]
+ParamValue = int | float | str | bool | tuple[int, ...]
+
+ACTIVATIONS = (
+    "linear", "relu", "softmax", "sigmoid", "tanh", "elu", "selu", "gelu", "swish",
+    "softplus", "leaky_relu",
+)
+PADDINGS = ("valid", "same")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One editable parameter of a layer type."""
+
+    name: str
+    kind: ParamKind
+    default: ParamValue
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def coerce(self, value: object, where: str) -> ParamValue:
+        """Return ``value`` checked and converted to this parameter's type.
+
+        ``where`` names the place (layer and parameter) for the error message.
+        """
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise ModelSpecError(f"{where} must be true or false, got {value!r}.")
+            return value
+        if self.kind == "choice":
+            if value not in self.choices:
+                options = ", ".join(self.choices)
+                raise ModelSpecError(f"{where} must be one of {options}; got {value!r}.")
+            return str(value)
+        if self.kind == "shape":
+            return self._coerce_shape(value, where)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ModelSpecError(f"{where} must be a number, got {value!r}.")
+        if self.kind == "int":
+            if int(value) != value:
+                raise ModelSpecError(f"{where} must be a whole number, got {value!r}.")
+            number: int | float = int(value)
+        else:
+            number = float(value)
+        self._check_range(number, where)
+        return number
+
+    def _check_range(self, number: float, where: str) -> None:
+        low, high = self.minimum, self.maximum
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ModelSpecError(
+                f"{where} must be between {_fmt(low)} and {_fmt(high)}; got {_fmt(number)}."
+            )
+
+    def _coerce_shape(self, value: object, where: str) -> tuple[int, ...]:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace("x", ",").split(",") if p.strip()]
+            try:
+                value = [int(p) for p in parts]
+            except ValueError:
+                raise ModelSpecError(
+                    f"{where} must be whole numbers separated by commas, e.g. 8, 8, 1; "
+                    f"got {value!r}."
+                ) from None
+        if not isinstance(value, list | tuple) or not value:
+            raise ModelSpecError(f"{where} must be a list of sizes such as [8, 8, 1].")
+        dims: list[int] = []
+        for dim in value:
+            if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+                raise ModelSpecError(f"{where}: every size must be a whole number >= 1.")
+            dims.append(dim)
+        return tuple(dims)
+
+
+def _fmt(number: float | None) -> str:
+    if number is None:
+        return "any"
+    return f"{number:g}"
+
+
+@dataclass(frozen=True)
+class LayerType:
+    """A kind of layer: its Keras class name, palette group, help and parameters."""
+
+    name: str
+    group: str
+    help: str
+    params: tuple[ParamSpec, ...]
+    #: Rank of one sample this layer needs (e.g. 3 for Conv2D: height, width, channels).
+    input_rank: int | None = None
+
+    def param(self, name: str) -> ParamSpec:
+        for spec in self.params:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def defaults(self) -> dict[str, ParamValue]:
+        return {p.name: p.default for p in self.params}
+
+    def validate(self, params: Mapping[str, object], where: str) -> dict[str, ParamValue]:
+        """Return a complete, checked parameter dict (missing ones take their default)."""
+        known = {p.name for p in self.params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            allowed = ", ".join(sorted(known)) or "none"
+            raise ModelSpecError(
+                f"{where}: unknown parameter {unknown[0]!r} for {self.name} "
+                f"(allowed: {allowed})."
+            )
+        return {
+            p.name: p.coerce(params.get(p.name, p.default), f"{where} parameter '{p.name}'")
+            for p in self.params
+        }
+
+
+def _activation(default: str = "relu") -> ParamSpec:
+    return ParamSpec(
+        "activation", "choice", default,
+        "Function applied to the layer's output. relu for hidden layers; softmax on the "
+        "output of a classifier; linear on the output of a regression.",
+        choices=ACTIVATIONS,
+    )
+
+
+def _padding() -> ParamSpec:
+    return ParamSpec(
+        "padding", "choice", "valid",
+        "'valid' shrinks the output by the window size; 'same' pads so the output keeps the "
+        "input's size (at stride 1).",
+        choices=PADDINGS,
+    )
+
+
+def _conv(name: str, rank: int, group: str, help_text: str) -> LayerType:
+    return LayerType(
+        name, group, help_text,
+        (
+            ParamSpec("filters", "int", 32, "Number of learned filters (output channels).", 1,
+                      4096),
+            ParamSpec("kernel_size", "int", 3, "Width of each filter's window, in samples.", 1,
+                      64),
+            ParamSpec("strides", "int", 1, "Step between windows; 2 halves the output size.",
+                      1, 32),
+            _padding(),
+            _activation(),
+        ),
+        input_rank=rank,
+    )
+
+
+def _pool(name: str, rank: int) -> LayerType:
+    return LayerType(
+        name, "Pooling",
+        "Keeps one value per window, shrinking the feature map.",
+        (
+            ParamSpec("pool_size", "int", 2, "Size of the pooling window.", 1, 32),
+            _padding(),
+        ),
+        input_rank=rank,
+    )
+
+
+_LAYER_TYPES: tuple[LayerType, ...] = (
+    LayerType(
+        "Dense", "Core", "Fully connected layer: every output sees every input.",
+        (
+            ParamSpec("units", "int", 32, "Number of outputs (neurons).", 1, 65536),
+            _activation(),
+            ParamSpec("use_bias", "bool", True, "Add a learned offset to each output."),
+        ),
+    ),
+    _conv("Conv1D", 2, "Convolution",
+          "Slides learned filters along a sequence (steps, channels)."),
+    _conv("Conv2D", 3, "Convolution",
+          "Slides learned filters over an image (height, width, channels)."),
+    _pool("MaxPooling1D", 2),
+    _pool("MaxPooling2D", 3),
+    _pool("AveragePooling1D", 2),
+    _pool("AveragePooling2D", 3),
+    LayerType("GlobalAveragePooling1D", "Pooling",
+              "Averages each channel over the whole sequence.", (), input_rank=2),
+    LayerType("GlobalAveragePooling2D", "Pooling",
+              "Averages each channel over the whole image.", (), input_rank=3),
+    LayerType("Flatten", "Reshaping", "Unrolls each sample into one long vector.", ()),
+    LayerType(
+        "Reshape", "Reshaping", "Gives each sample a new shape with the same number of values.",
+        (ParamSpec("target_shape", "shape", (8, 8, 1),
+                   "New shape of one sample, e.g. 8, 8, 1. Sizes must multiply to the input's "
+                   "number of values."),),
+    ),
+    LayerType(
+        "Dropout", "Regularisation",
+        "Randomly zeroes a fraction of inputs while training to reduce over-fitting.",
+        (ParamSpec("rate", "float", 0.5, "Fraction of inputs dropped while training.", 0.0,
+                   0.95),),
+    ),
+    LayerType(
+        "BatchNormalization", "Normalisation",
+        "Normalises activations per batch; often speeds up training.",
+        (ParamSpec("momentum", "float", 0.99, "Momentum of the moving mean and variance.",
+                   0.0, 0.9999),),
+    ),
+    LayerType("Activation", "Core", "Applies an activation function on its own.",
+              (_activation(),)),
+)
+
+LAYER_TYPES: Mapping[str, LayerType] = {t.name: t for t in _LAYER_TYPES}
+
+
+def layer_type(name: str, where: str = "layer") -> LayerType:
+    """Look up a layer type by its Keras class name, with a helpful error."""
+    try:
+        return LAYER_TYPES[name]
+    except KeyError:
+        known = ", ".join(LAYER_TYPES)
+        raise ModelSpecError(f"{where}: unknown layer type {name!r}; known types: {known}.") \
+            from None

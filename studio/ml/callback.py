@@ -1,0 +1,65 @@
+"""The Keras callback that connects ``model.fit`` to the studio.
+
+It forwards progress to a sink (throttled at the source, since batch hooks run on the training
+thread for every batch and must stay cheap), holds the thread while paused, and stops training
+by setting ``model.stop_training``, which Keras checks after each batch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+
+from studio.core.control import TrainingControl
+from studio.core.events import BatchEnded, EpochEnded, EventSink
+
+
+class StudioCallback(keras.callbacks.Callback):
+    """Forward batch and epoch logs to ``sink``; obey ``control``'s stop and pause."""
+
+    def __init__(self, sink: EventSink, control: TrainingControl, *, epochs: int,
+                 steps_per_epoch: int, batch_size: int, max_batch_events_per_second: float = 25):
+        super().__init__()
+        self._sink = sink
+        self._control = control
+        self._epochs = epochs
+        self._steps = steps_per_epoch
+        self._batch_size = batch_size
+        self._min_interval = 1.0 / max_batch_events_per_second
+        self._last_sent = -math.inf
+        self._epoch = 0
+        self._epoch_start = 0.0
+        self.history: list[dict[str, float]] = []
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self._epoch = epoch
+        self._epoch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        control = self._control
+        if control.paused:
+            paused_at = time.perf_counter()
+            control.wait_while_paused()
+            self._epoch_start += time.perf_counter() - paused_at
+        if control.stop_requested:
+            self.model.stop_training = True
+        now = time.perf_counter()
+        if now - self._last_sent < self._min_interval and batch + 1 < self._steps:
+            return
+        self._last_sent = now
+        values = _floats(logs)
+        elapsed = max(now - self._epoch_start, 1e-9)
+        self._sink(BatchEnded(self._epoch, batch + 1, self._steps,
+                              (batch + 1) * self._batch_size / elapsed, values))
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        values = _floats(logs)
+        self.history.append(values)
+        self._sink(EpochEnded(epoch, self._epochs, time.perf_counter() - self._epoch_start,
+                              values))
+
+
+def _floats(logs: dict[str, float] | None) -> dict[str, float]:
+    return {key: float(value) for key, value in (logs or {}).items()}

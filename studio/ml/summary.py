@@ -1,0 +1,134 @@
+"""Build a Keras model from a spec and ask Keras for shapes and parameter counts.
+
+Nothing here re-implements shape arithmetic: each layer is applied to a symbolic input and
+Keras says what comes out (or raises, and the error is turned into a message that names the
+layer and says how to fix it).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from studio.core.dataset_catalog import DatasetInfo
+from studio.core.errors import ModelSpecError
+from studio.core.model_spec import ModelSpec
+from studio.core.summary import LayerProblem, LayerRow, ModelSummary, format_shape
+from studio.ml.layers import make_layer
+
+_RANK_NAMES = {1: "1-D input per sample (features,)", 2: "2-D input per sample (steps, channels)",
+               3: "3-D input per sample (height, width, channels)"}
+
+
+def layer_name(index: int, type_name: str) -> str:
+    return f"{index + 1:02d}_{type_name.lower()}"
+
+
+def build_model(spec: ModelSpec, info: DatasetInfo, name: str = "studio_model") -> keras.Model:
+    """A functional Keras model for ``spec`` on ``info``'s inputs; raises ModelSpecError."""
+    summary, inputs, outputs = _analyse(spec, info)
+    if summary.problems:
+        problem = summary.problems[0]
+        raise ModelSpecError(problem.message, layer_index=problem.layer_index)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def summarize(spec: ModelSpec, info: DatasetInfo) -> ModelSummary:
+    """Per-layer output shapes and parameter counts, and every problem found."""
+    return _analyse(spec, info)[0]
+
+
+def _analyse(
+    spec: ModelSpec, info: DatasetInfo
+) -> tuple[ModelSummary, keras.KerasTensor, keras.KerasTensor]:
+    inputs = keras.Input(shape=info.input_shape, name="input")
+    x = inputs
+    rows: list[LayerRow] = []
+    problems: list[LayerProblem] = []
+    layers = []
+    for index, layer_spec in enumerate(spec.layers):
+        name = layer_name(index, layer_spec.type)
+        if problems:
+            rows.append(LayerRow(index, name, layer_spec.type, None, None))
+            continue
+        sample_shape = tuple(x.shape[1:])
+        message = _rank_problem(index, layer_spec.type, sample_shape, spec)
+        if message is None:
+            try:
+                layer = make_layer(layer_spec, name)
+                x = layer(x)
+                layers.append(layer)
+            except (ValueError, TypeError) as error:
+                message = _keras_problem(index, layer_spec.type, sample_shape, error)
+        if message is not None:
+            problems.append(LayerProblem(index, message))
+            rows.append(LayerRow(index, name, layer_spec.type, None, None))
+            continue
+        rows.append(LayerRow(index, name, layer_spec.type, tuple(x.shape[1:]),
+                             layers[-1].count_params()))
+    if not spec.layers:
+        problems.append(LayerProblem(None, "The model has no layers: add at least a Dense "
+                                           f"layer with {info.num_classes} units."))
+    trainable = sum(_count(w) for layer in layers for w in layer.trainable_weights)
+    frozen = sum(_count(w) for layer in layers for w in layer.non_trainable_weights)
+    if not problems:
+        problems.extend(_output_problems(spec, info, tuple(x.shape[1:])))
+    summary = ModelSummary(info.input_shape, tuple(rows), trainable + frozen, trainable, frozen,
+                           tuple(problems))
+    return summary, inputs, x
+
+
+def _count(weight: keras.Variable) -> int:
+    total = 1
+    for dim in weight.shape:
+        total *= int(dim)
+    return total
+
+
+def _rank_problem(index: int, type_name: str, sample_shape: tuple[int | None, ...],
+                  spec: ModelSpec) -> str | None:
+    """A plain-words message when a layer gets input of the wrong rank (Keras' is cryptic)."""
+    from studio.core.layer_catalog import layer_type
+
+    need = layer_type(type_name).input_rank
+    if need is None or len(sample_shape) == need:
+        return None
+    where = f"Layer {index + 1} ({type_name})"
+    shape = format_shape(sample_shape)
+    fix = "Add a Reshape before it"
+    if index > 0 and spec.layers[index - 1].type == "Flatten" and len(sample_shape) < need:
+        fix = "Add a Reshape or remove the Flatten above it"
+    elif len(sample_shape) > need:
+        fix = "Add a Flatten or a pooling layer before it, or use the layer of matching rank"
+    return f"{where} needs a {_RANK_NAMES[need]}; it receives {shape}. {fix}."
+
+
+def _keras_problem(index: int, type_name: str, sample_shape: tuple[int | None, ...],
+                   error: Exception) -> str:
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    where = f"Layer {index + 1} ({type_name})"
+    if "negative" in first_line.lower() or "too small" in first_line.lower():
+        return (f"{where}: its window does not fit the input {format_shape(sample_shape)}. "
+                "Use a smaller kernel or pool size, padding 'same', or remove a pooling layer "
+                "above it.")
+    return f"{where} cannot take the input {format_shape(sample_shape)}: {first_line}"
+
+
+def _output_problems(spec: ModelSpec, info: DatasetInfo,
+                     output_shape: tuple[int | None, ...]) -> list[LayerProblem]:
+    """The output must give one probability per class (softmax) for sparse cross-entropy."""
+    last = len(spec.layers) - 1
+    layer = spec.layers[last]
+    where = f"The output layer (layer {last + 1}, {layer.type})"
+    if info.task != "classification":
+        return []
+    classes = info.num_classes
+    if output_shape != (classes,):
+        return [LayerProblem(last, f"{where} gives {format_shape(output_shape)}, but the "
+                                   f"{info.name} dataset has {classes} classes: end with a "
+                                   f"Dense layer of {classes} units and softmax activation.")]
+    if layer.params.get("activation") != "softmax":
+        return [LayerProblem(last, f"{where} must use softmax activation so that it outputs "
+                                   f"class probabilities for sparse categorical "
+                                   f"cross-entropy; it uses "
+                                   f"{layer.params.get('activation', 'none')}.")]
+    return []

@@ -1,0 +1,72 @@
+"""Train a compiled-from-settings model on loaded data: the engine shared by window and CLI."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import keras
+
+from studio.core.control import TrainingControl
+from studio.core.events import EventSink, TrainingEnded, TrainingStarted
+from studio.core.training_config import TrainingConfig
+from studio.ml.callback import StudioCallback
+from studio.ml.datasets import LoadedData
+from studio.ml.pipeline import make_pipeline
+
+
+@dataclass
+class TrainingResult:
+    """The (possibly partly) trained model and what happened."""
+
+    model: keras.Model
+    history: list[dict[str, float]] = field(default_factory=list)
+    stopped_early: bool = False
+    diverged: bool = False  # loss became NaN or infinite
+
+    @property
+    def epochs_completed(self) -> int:
+        return len(self.history)
+
+
+def make_optimizer(config: TrainingConfig) -> keras.optimizers.Optimizer:
+    classes = {
+        "adam": keras.optimizers.Adam,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+        "adamw": keras.optimizers.AdamW,
+    }
+    return classes[config.optimizer](learning_rate=config.learning_rate)
+
+
+def compile_model(model: keras.Model, config: TrainingConfig) -> None:
+    model.compile(
+        optimizer=make_optimizer(config),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+
+
+def run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
+                 sink: EventSink, control: TrainingControl, *, seed: int = 0) -> TrainingResult:
+    """Blocking, thread-agnostic training with progress sent to ``sink``.
+
+    ``control`` may stop or pause it from another thread; the model keeps whatever it learned
+    up to the last finished batch.
+    """
+    if not model.compiled:
+        compile_model(model, config)
+    train = make_pipeline(data.x_train, data.y_train, config.batch_size, shuffle=True, seed=seed)
+    val = make_pipeline(data.x_val, data.y_val, config.batch_size, shuffle=False, seed=seed)
+    steps = math.ceil(len(data.x_train) / config.batch_size)
+    callback = StudioCallback(sink, control, epochs=config.epochs, steps_per_epoch=steps,
+                              batch_size=config.batch_size)
+    sink(TrainingStarted(config.epochs, steps, len(data.x_train), len(data.x_val)))
+    if not control.stop_requested:
+        model.fit(train, validation_data=val, epochs=config.epochs, verbose=0, shuffle=False,
+                  callbacks=[keras.callbacks.TerminateOnNaN(), callback])
+    history = callback.history
+    diverged = bool(history) and not math.isfinite(history[-1].get("loss", 0.0))
+    stopped = len(history) < config.epochs
+    sink(TrainingEnded(len(history), stopped))
+    return TrainingResult(model, history, stopped, diverged)

@@ -1,0 +1,316 @@
+"""The model builder: a palette of layers, the stack with Keras' shapes and counts, a
+parameter form for the selected layer, and the validity of the whole stack.
+
+Shapes come asynchronously from the ML service (``set_summary``); until Keras has loaded,
+the table shows the stack and says shapes are pending, and the builder stays editable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.dataset_catalog import BUILTIN_DATASETS
+from studio.core.errors import ModelSpecError
+from studio.core.layer_catalog import LAYER_TYPES
+from studio.core.model_spec import LayerSpec, ModelSpec
+from studio.core.summary import ModelSummary, format_shape
+from studio.ui.document import ProjectDocument
+from studio.ui.param_form import ParamForm
+
+_PROBLEM_BRUSH = QBrush(QColor(255, 205, 205))
+COLUMNS = ("Layer", "Settings", "Output shape", "Params")
+
+
+class BuilderView(QWidget):
+    """Edits the document's layer stack and dataset choice."""
+
+    message = Signal(str)  # refused edits, for the status bar
+
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._summary: ModelSummary | None = None
+        self._pending_text = "Loading TensorFlow…"
+
+        self.dataset_combo = QComboBox()
+        for info in BUILTIN_DATASETS.values():
+            self.dataset_combo.addItem(info.title, info.name)
+        self.dataset_combo.setAccessibleName("Dataset")
+        self.dataset_combo.setToolTip("The data the model is trained on; it fixes the input "
+                                      "shape and the number of classes.")
+        self.dataset_combo.currentIndexChanged.connect(self._dataset_chosen)
+        self.dataset_label = QLabel()
+
+        self.layer_palette = QTreeWidget()
+        self.layer_palette.setHeaderLabel("Layers (double-click or Enter to add)")
+        self.layer_palette.setAccessibleName("Layer palette")
+        self._fill_palette()
+        self.layer_palette.itemActivated.connect(lambda *_: self.add_selected_layer())
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setAccessibleName("Layer stack")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for column in (0, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+
+        self.add_button = QPushButton("Add")
+        self.remove_button = QPushButton("Remove")
+        self.up_button = QPushButton("Move up")
+        self.down_button = QPushButton("Move down")
+        self.duplicate_button = QPushButton("Duplicate")
+        self.add_button.clicked.connect(self.add_selected_layer)
+        self.remove_button.clicked.connect(self.remove_layer)
+        self.up_button.clicked.connect(lambda: self.move_layer(-1))
+        self.down_button.clicked.connect(lambda: self.move_layer(+1))
+        self.duplicate_button.clicked.connect(self.duplicate_layer)
+        for button, tip in (
+            (self.add_button, "Add the layer chosen in the palette below the selected layer"),
+            (self.remove_button, "Remove the selected layer (Delete)"),
+            (self.up_button, "Move the selected layer up (Alt+Up)"),
+            (self.down_button, "Move the selected layer down (Alt+Down)"),
+            (self.duplicate_button, "Duplicate the selected layer (Ctrl+D)"),
+        ):
+            button.setToolTip(tip)
+            button.setAccessibleName(button.text())
+        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.remove_layer)
+        QShortcut(QKeySequence("Ctrl+D"), self, self.duplicate_layer)
+        QShortcut(QKeySequence("Alt+Up"), self, lambda: self.move_layer(-1))
+        QShortcut(QKeySequence("Alt+Down"), self, lambda: self.move_layer(+1))
+
+        self.form = ParamForm()
+        self.form.value_changed.connect(self._param_edited)
+        self.form_box = QGroupBox("Parameters")
+        form_layout = QVBoxLayout(self.form_box)
+        form_layout.addWidget(self.form)
+        form_layout.addStretch(1)
+
+        self.totals_label = QLabel()
+        self.totals_label.setAccessibleName("Parameter totals")
+        self.problem_label = QLabel()
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setAccessibleName("Model problems")
+        self.problem_label.setStyleSheet("color: #b00020;")
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Dataset:"))
+        top.addWidget(self.dataset_combo)
+        top.addWidget(self.dataset_label, 1)
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.remove_button, self.up_button, self.down_button,
+                       self.duplicate_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.addWidget(self.table, 1)
+        middle_layout.addLayout(buttons)
+        middle_layout.addWidget(self.totals_label)
+        middle_layout.addWidget(self.problem_label)
+        splitter = QSplitter()
+        splitter.addWidget(self.layer_palette)
+        splitter.addWidget(middle)
+        splitter.addWidget(self.form_box)
+        splitter.setSizes([190, 560, 250])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+        document.changed.connect(self.refresh)
+        self.refresh()
+
+    # ----- reading state -------------------------------------------------------------------
+    @property
+    def spec(self) -> ModelSpec:
+        return self._document.project.model
+
+    def selected_index(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def select(self, index: int) -> None:
+        self.table.selectRow(index)
+
+    # ----- edits (each one is an undoable document edit) -----------------------------------
+    def add_layer(self, type_name: str, index: int | None = None) -> None:
+        if index is None:
+            selected = self.selected_index()
+            index = len(self.spec.layers) if selected is None else selected + 1
+        self._set_spec(self.spec.inserted(index, LayerSpec.create(type_name)),
+                       f"Add {type_name}")
+        self.select(index)
+
+    def add_selected_layer(self) -> None:
+        item = self.layer_palette.currentItem()
+        type_name = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        if type_name:
+            self.add_layer(type_name)
+
+    def remove_layer(self) -> None:
+        index = self.selected_index()
+        if index is None:
+            return
+        name = self.spec.layers[index].type
+        self._set_spec(self.spec.removed(index), f"Remove {name}")
+        if self.spec.layers:
+            self.select(min(index, len(self.spec.layers) - 1))
+
+    def move_layer(self, offset: int) -> None:
+        index = self.selected_index()
+        if index is None or not 0 <= index + offset < len(self.spec.layers):
+            return
+        self._set_spec(self.spec.moved(index, index + offset),
+                       f"Move {self.spec.layers[index].type}")
+        self.select(index + offset)
+
+    def duplicate_layer(self) -> None:
+        index = self.selected_index()
+        if index is None:
+            return
+        layer = self.spec.layers[index]
+        self._set_spec(self.spec.inserted(index + 1, layer), f"Duplicate {layer.type}")
+        self.select(index + 1)
+
+    def _param_edited(self, name: str, value: object) -> None:
+        index = self.selected_index()
+        if index is None:
+            return
+        try:
+            layer = self.spec.layers[index].with_param(name, value, index)
+        except ModelSpecError as error:
+            self.message.emit(str(error))
+            self.refresh()  # put the last valid value back in the widget
+            return
+        self._set_spec(self.spec.replaced(index, layer), f"Set {name}",
+                       merge_key=f"layer{index}.{name}")
+
+    def _dataset_chosen(self) -> None:
+        name = self.dataset_combo.currentData()
+        project = self._document.project
+        if name and name != project.dataset.name:
+            self._document.edit(replace(project, dataset=replace(project.dataset, name=name)),
+                                "Choose dataset")
+
+    def _set_spec(self, spec: ModelSpec, text: str, merge_key: str | None = None) -> None:
+        project = self._document.project
+        self._document.edit(replace(project, model=spec), text, merge_key)
+
+    # ----- display -------------------------------------------------------------------------
+    def set_pending(self, text: str) -> None:
+        """Shapes are not known yet (TensorFlow loading, or a newer edit being analysed)."""
+        self._pending_text = text
+        self._summary = None
+        self._show_summary()
+
+    def set_summary(self, summary: ModelSummary) -> None:
+        self._summary = summary
+        self._show_summary()
+
+    def refresh(self) -> None:
+        project = self._document.project
+        info = project.dataset.info
+        self.dataset_combo.blockSignals(True)
+        self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(info.name))
+        self.dataset_combo.blockSignals(False)
+        self.dataset_label.setText(f"input {format_shape(info.input_shape)} → "
+                                   f"{info.num_classes} classes, {info.samples} samples")
+        selected = self.selected_index()
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(self.spec.layers))
+        for row, layer in enumerate(self.spec.layers):
+            self._set_cell(row, 0, f"{row + 1}. {layer.type}", layer.catalog.help)
+            self._set_cell(row, 1, layer.describe())
+        self.table.blockSignals(False)
+        if selected is not None and selected < len(self.spec.layers):
+            self.table.selectRow(selected)
+        self._summary = None
+        self._show_summary()
+        self._selection_changed()
+
+    def _show_summary(self) -> None:
+        summary = self._summary
+        for row in range(self.table.rowCount()):
+            problem = summary.problem_for(row) if summary else None
+            data = summary.rows[row] if summary and row < len(summary.rows) else None
+            shape = format_shape(data.output_shape) if data else "…"
+            params = f"{data.params:,}" if data and data.params is not None else "…"
+            if summary and data and data.output_shape is None:
+                shape = params = "—"
+            self._set_cell(row, 2, shape)
+            self._set_cell(row, 3, params)
+            for column in range(len(COLUMNS)):
+                item = self.table.item(row, column)
+                if item is None:
+                    continue
+                item.setBackground(_PROBLEM_BRUSH if problem else QBrush())
+                if problem:
+                    item.setToolTip(problem.message)
+        if summary is None:
+            self.totals_label.setText(f"Shapes and parameter counts: {self._pending_text}")
+            self.problem_label.setText("")
+            return
+        self.totals_label.setText(
+            f"Total parameters: {summary.total_params:,} (trainable "
+            f"{summary.trainable_params:,}, non-trainable {summary.non_trainable_params:,})")
+        self.problem_label.setText("\n".join(p.message for p in summary.problems))
+
+    def _set_cell(self, row: int, column: int, text: str, tip: str = "") -> None:
+        item = self.table.item(row, column)
+        if item is None:
+            item = QTableWidgetItem()
+            self.table.setItem(row, column, item)
+        item.setText(text)
+        item.setToolTip(tip)
+
+    def _selection_changed(self) -> None:
+        index = self.selected_index()
+        if index is None:
+            self.form_box.setTitle("Parameters")
+            self.form.show_layer(None, {})
+        else:
+            layer = self.spec.layers[index]
+            self.form_box.setTitle(f"Layer {index + 1}: {layer.type}")
+            self.form.show_layer(layer.catalog, dict(layer.params))
+        has = index is not None
+        for button in (self.remove_button, self.duplicate_button):
+            button.setEnabled(has)
+        self.up_button.setEnabled(has and index > 0)  # type: ignore[operator]
+        self.down_button.setEnabled(has and index < len(self.spec.layers) - 1)  # type: ignore[operator]
+
+    def _fill_palette(self) -> None:
+        groups: dict[str, QTreeWidgetItem] = {}
+        for kind in LAYER_TYPES.values():
+            group = groups.get(kind.group)
+            if group is None:
+                group = QTreeWidgetItem(self.layer_palette, [kind.group])
+                group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                groups[kind.group] = group
+            item = QTreeWidgetItem(group, [kind.name])
+            item.setData(0, Qt.ItemDataRole.UserRole, kind.name)
+            item.setToolTip(0, kind.help)
+        self.layer_palette.expandAll()

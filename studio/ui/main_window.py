@@ -1,0 +1,315 @@
+"""The main window: model builder, training and device tabs around one project document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+
+from studio.core.devices import DeviceReport
+from studio.core.errors import StudioError
+from studio.core.project import Project
+from studio.core.summary import ModelSummary
+from studio.ui.builder_view import BuilderView
+from studio.ui.device_view import DeviceView
+from studio.ui.document import ProjectDocument
+from studio.ui.training_view import TrainingView
+from studio.workers.ml_service import MlService
+from studio.workers.training_runner import TrainingRunner
+
+PROJECT_FILTER = "Training Studio project (*.json)"
+
+
+class MainWindow(QMainWindow):
+    training_finished = Signal(object)  # TrainingResult
+    training_failed = Signal(str)
+    model_saved = Signal(str)
+
+    def __init__(self, project: Project, path: Path | None = None,
+                 settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.document = ProjectDocument(project, path, self)
+        self.ml = MlService(self)
+        self.runner = TrainingRunner(self)
+        self.trained_model: Any = None
+        self.last_result: Any = None
+        self.last_error = ""
+        self._summary: ModelSummary | None = None
+
+        self.builder = BuilderView(self.document)
+        self.training = TrainingView(self.document)
+        self.devices = DeviceView(self.settings)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.builder, "&Model builder")
+        self.tabs.addTab(self.training, "&Training")
+        self.tabs.addTab(self.devices, "&Devices")
+        self.tabs.setAccessibleName("Main areas")
+        self.setCentralWidget(self.tabs)
+        self.tf_status = QLabel("Loading TensorFlow…")
+        self.statusBar().addPermanentWidget(self.tf_status)
+        self._make_menus()
+
+        self.document.changed.connect(self._document_changed)
+        self.document.path_changed.connect(self._update_title)
+        self.builder.message.connect(self._show_message)
+        self.ml.loaded.connect(self._ml_loaded)
+        self.ml.load_failed.connect(self._ml_failed)
+        self.ml.summarized.connect(self._summarized)
+        self.ml.summary_failed.connect(self._summary_failed)
+        self.ml.saved.connect(self._model_saved)
+        self.ml.save_failed.connect(lambda message: self.show_error("Save model", message))
+        self.training.train_requested.connect(self.train)
+        self.training.stop_requested.connect(self.stop_training)
+        self.training.pause_requested.connect(self._pause_requested)
+        self.training.save_model_requested.connect(lambda: self.save_model())
+        self.runner.training_event.connect(self.training.on_event)
+        self.runner.memory_policy_applied.connect(self.devices.set_applied)
+        self.runner.finished.connect(self._training_finished)
+        self.runner.failed.connect(self._training_failed)
+
+        self.training.set_has_model(False)
+        self._update_title()
+        self._update_train_state()
+        self.resize(1200, 780)
+
+    # ----- start-up ------------------------------------------------------------------------
+    def start_background_loading(self) -> None:
+        """Import TensorFlow on the ML thread; the window stays usable meanwhile."""
+        self.ml.start()
+
+    def _ml_loaded(self, report: DeviceReport) -> None:
+        self.tf_status.setText(f"TensorFlow {report.tensorflow_version} ready · "
+                               f"{'GPU' if report.gpus else 'CPU'}")
+        self.devices.set_report(report)
+        self._document_changed()
+
+    def _ml_failed(self, message: str) -> None:
+        self.tf_status.setText("TensorFlow unavailable")
+        self.builder.set_pending(message)
+        self.show_error("TensorFlow", message)
+        self._update_train_state()
+
+    # ----- project -------------------------------------------------------------------------
+    def _document_changed(self) -> None:
+        self._summary = None
+        self._update_title()
+        if self.ml.ready:
+            self.builder.set_pending("analysing…")
+            project = self.document.project
+            self.ml.request_summary(project.model, project.dataset.info)
+        self._update_train_state()
+
+    def _summarized(self, generation: int, summary: ModelSummary) -> None:
+        if generation != self.ml.generation:
+            return  # an edit came after this request
+        self._summary = summary
+        self.builder.set_summary(summary)
+        self._update_train_state()
+
+    def _summary_failed(self, generation: int, message: str) -> None:
+        if generation == self.ml.generation:
+            self.builder.set_pending(message)
+
+    def new_project(self) -> None:
+        from studio.core.defaults import default_project
+
+        self.document.replace(default_project(), None)
+
+    def open_project(self, path: str | Path) -> bool:
+        """Open ``path``; on failure the current project stays and the error is shown."""
+        try:
+            self.document.open(Path(path))
+        except StudioError as error:
+            self.show_error("Open project", str(error))
+            return False
+        self._show_message(f"Opened {path}")
+        return True
+
+    def save_project(self, path: str | Path | None = None) -> bool:
+        target = Path(path) if path else self.document.path
+        if target is None:
+            return self.save_project_as()
+        try:
+            self.document.save(target)
+        except StudioError as error:
+            self.show_error("Save project", str(error))
+            return False
+        self._show_message(f"Saved {target}")
+        return True
+
+    def save_project_as(self) -> bool:
+        name, _ = QFileDialog.getSaveFileName(self, "Save project", "project.json",
+                                              PROJECT_FILTER)
+        return self.save_project(name) if name else False
+
+    def _open_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
+        if name:
+            self.open_project(name)
+
+    # ----- training ------------------------------------------------------------------------
+    def can_train(self) -> tuple[bool, str]:
+        if self.runner.running:
+            return False, ""
+        if not self.ml.ready:
+            return False, "Train is available once TensorFlow has loaded."
+        if self._summary is None:
+            return False, "Checking the model…"
+        if not self._summary.valid:
+            return False, "Fix the model first: " + self._summary.problems[0].message
+        return True, ""
+
+    def _update_train_state(self) -> None:
+        allowed, reason = self.can_train()
+        self.training.set_can_train(allowed, reason)
+        self.train_action.setEnabled(allowed)
+
+    def train(self) -> bool:
+        allowed, reason = self.can_train()
+        if not allowed:
+            if reason:
+                self._show_message(reason)
+            return False
+        self.runner.start(self.document.project, self.devices.memory_growth_policy())
+        self.training.set_running(True)
+        self.stop_action.setEnabled(True)
+        self._update_train_state()
+        self.tabs.setCurrentWidget(self.training)
+        return True
+
+    def stop_training(self) -> None:
+        if self.runner.running:
+            self.runner.stop()
+            self.training.append_log("Stopping after the current batch…")
+
+    def _pause_requested(self, pause: bool) -> None:
+        if pause:
+            self.runner.pause()
+        else:
+            self.runner.resume()
+
+    def _training_finished(self, result: Any) -> None:
+        self.trained_model = result.model
+        self.last_result = result
+        epochs = result.epochs_completed
+        if result.diverged:
+            text = f"Stopped at epoch {epochs}: the loss became NaN or infinite."
+        elif result.stopped_early:
+            text = (f"Stopped after {epochs} complete epoch(s); the model keeps what it "
+                    "learned.")
+        else:
+            text = f"Finished {epochs} epochs."
+        if result.history:
+            last = result.history[-1]
+            if "val_accuracy" in last:
+                text += f" Validation accuracy {last['val_accuracy']:.1%}."
+        self._after_training(text)
+        self.training.set_has_model(True)
+        self.save_model_action.setEnabled(True)
+        self.training_finished.emit(result)
+
+    def _training_failed(self, message: str, details: str) -> None:
+        self._after_training("Training failed.")
+        if details:
+            self.training.append_log(details)
+        self.show_error("Training", message)
+        self.training_failed.emit(message)
+
+    def _after_training(self, text: str) -> None:
+        self.training.set_running(False)
+        self.training.show_finished(text)
+        self.stop_action.setEnabled(False)
+        self._update_train_state()
+
+    # ----- model export --------------------------------------------------------------------
+    def save_model(self, path: str | Path | None = None) -> bool:
+        if self.trained_model is None:
+            self._show_message("Train a model first.")
+            return False
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self, "Save model", "model.keras",
+                                                  "Keras model (*.keras)")
+            if not name:
+                return False
+            path = name
+        path = Path(path)
+        if path.suffix != ".keras":
+            path = path.with_name(path.name + ".keras")
+        self.ml.save_model(self.trained_model, str(path))
+        return True
+
+    def _model_saved(self, path: str) -> None:
+        self._show_message(f"Saved model to {path}")
+        self.training.append_log(f"Saved model to {path}")
+        self.model_saved.emit(path)
+
+    # ----- chrome --------------------------------------------------------------------------
+    def _make_menus(self) -> None:
+        def action(text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QAction:
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.setStatusTip(tip)
+            act.triggered.connect(slot)
+            return act
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(action("&New", self.new_project, QKeySequence.StandardKey.New,
+                                   "Start again from the default project"))
+        file_menu.addAction(action("&Open…", self._open_dialog, QKeySequence.StandardKey.Open))
+        file_menu.addAction(action("&Save", lambda: self.save_project(),
+                                   QKeySequence.StandardKey.Save))
+        file_menu.addAction(action("Save &As…", self.save_project_as,
+                                   QKeySequence.StandardKey.SaveAs))
+        file_menu.addSeparator()
+        self.save_model_action = action("Save &model (.keras)…", lambda: self.save_model(),
+                                        "Ctrl+E", "Save the trained model as a .keras file")
+        self.save_model_action.setEnabled(False)
+        file_menu.addAction(self.save_model_action)
+        file_menu.addSeparator()
+        file_menu.addAction(action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Shift+Z")])
+        edit_menu.addAction(undo)
+        edit_menu.addAction(redo)
+
+        train_menu = self.menuBar().addMenu("T&raining")
+        self.train_action = action("&Train", self.train, "F5")
+        self.stop_action = action("&Stop", self.stop_training, "Shift+F5")
+        self.stop_action.setEnabled(False)
+        train_menu.addAction(self.train_action)
+        train_menu.addAction(self.stop_action)
+
+    def _update_title(self) -> None:
+        path = self.document.path
+        name = path.name if path else self.document.project.name
+        mark = "*" if self.document.modified else ""
+        self.setWindowTitle(f"{name}{mark} — Training Studio")
+
+    def _show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def show_error(self, title: str, message: str) -> None:
+        """Tell the user without blocking: a window-modal box, the status bar and the log."""
+        self.last_error = message
+        self._show_message(message)
+        self.training.append_log(f"{title}: {message}")
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setAccessibleName(f"{title} error")
+        box.open()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop a running training and the ML thread before the window goes."""
+        self.runner.stop_and_wait()
+        self.ml.shutdown()
+        event.accept()

@@ -1,0 +1,277 @@
+"""The training tab: settings, Train/Pause/Stop, progress with time left, live curves, log."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.events import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted
+from studio.core.training_config import OPTIMIZERS
+from studio.ui.document import ProjectDocument
+from studio.ui.live_plot import LivePlot
+
+REDRAW_INTERVAL_MS = 33  # about 30 frames per second, whatever the batch rate
+
+
+def format_duration(seconds: float) -> str:
+    total = max(0, round(seconds))
+    minutes, secs = divmod(total, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class TrainingView(QWidget):
+    train_requested = Signal()
+    stop_requested = Signal()
+    pause_requested = Signal(bool)  # True: pause, False: resume
+    save_model_requested = Signal()
+
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._started_at = 0.0
+        self._paused_since: float | None = None
+        self._paused_total = 0.0
+        self._epochs = 1
+        self._steps = 1
+        self._running = False
+
+        self.epochs_box = QSpinBox()
+        self.epochs_box.setRange(1, 100_000)
+        self.batch_box = QSpinBox()
+        self.batch_box.setRange(1, 65_536)
+        self.optimizer_combo = QComboBox()
+        self.optimizer_combo.addItems(list(OPTIMIZERS))
+        self.lr_box = QDoubleSpinBox()
+        self.lr_box.setDecimals(5)
+        self.lr_box.setRange(0.00001, 10.0)
+        self.lr_box.setSingleStep(0.0005)
+        settings = QGroupBox("Settings")
+        form = QFormLayout(settings)
+        for label, widget, tip in (
+            ("Epochs", self.epochs_box, "Passes over the training data."),
+            ("Batch size", self.batch_box, "Samples per gradient step."),
+            ("Optimizer", self.optimizer_combo, "The algorithm that updates the weights."),
+            ("Learning rate", self.lr_box, "Step size of each update; lower it if the loss "
+                                           "jumps around or becomes NaN."),
+        ):
+            widget.setToolTip(tip)
+            widget.setAccessibleName(label)
+            form.addRow(label, widget)
+        self.epochs_box.valueChanged.connect(lambda v: self._edit("epochs", int(v)))
+        self.batch_box.valueChanged.connect(lambda v: self._edit("batch_size", int(v)))
+        self.optimizer_combo.currentTextChanged.connect(lambda v: self._edit("optimizer", v))
+        self.lr_box.valueChanged.connect(lambda v: self._edit("learning_rate", float(v)))
+
+        self.train_button = QPushButton("Train")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.stop_button = QPushButton("Stop")
+        self.save_button = QPushButton("Save model…")
+        for button, tip in (
+            (self.train_button, "Train the model on the chosen dataset (F5)"),
+            (self.pause_button, "Pause after the current batch; press again to resume"),
+            (self.stop_button, "Stop after the current batch and keep the model (Shift+F5)"),
+            (self.save_button, "Save the trained model as a .keras file"),
+        ):
+            button.setToolTip(tip)
+            button.setAccessibleName(button.text().rstrip("…"))
+        self.train_button.clicked.connect(self.train_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.pause_button.toggled.connect(self._pause_toggled)
+        self.save_button.clicked.connect(self.save_model_requested)
+        buttons = QVBoxLayout()
+        for button in (self.train_button, self.pause_button, self.stop_button, self.save_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("Ready")
+        self.progress.setAccessibleName("Training progress")
+        self.progress_label = QLabel("Press Train to start.")
+        self.progress_label.setAccessibleName("Training status")
+        self.train_block_label = QLabel()
+        self.train_block_label.setWordWrap(True)
+
+        self.loss_plot = LivePlot("Loss", "loss")
+        self.accuracy_plot = LivePlot("Accuracy", "accuracy")
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setAccessibleName("Training log")
+        self.log.setMaximumBlockCount(5000)
+
+        top = QHBoxLayout()
+        top.addWidget(settings)
+        top.addLayout(buttons)
+        status = QVBoxLayout()
+        status.addWidget(self.progress)
+        status.addWidget(self.progress_label)
+        status.addWidget(self.train_block_label)
+        status.addStretch(1)
+        top.addLayout(status, 1)
+        plots = QSplitter()
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.accuracy_plot)
+        body = QSplitter()
+        body.setOrientation(body.orientation().Vertical)
+        body.addWidget(plots)
+        body.addWidget(self.log)
+        body.setSizes([420, 120])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(body, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_INTERVAL_MS)
+        self._timer.timeout.connect(self.redraw)
+        self._timer.start()
+        document.changed.connect(self.refresh)
+        self.refresh()
+        self.set_running(False)
+
+    # ----- settings ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        config = self._document.project.training
+        for box, value in ((self.epochs_box, config.epochs), (self.batch_box, config.batch_size)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self.lr_box.blockSignals(True)
+        self.lr_box.setValue(config.learning_rate)
+        self.lr_box.blockSignals(False)
+        self.optimizer_combo.blockSignals(True)
+        self.optimizer_combo.setCurrentText(config.optimizer)
+        self.optimizer_combo.blockSignals(False)
+
+    def _edit(self, field: str, value: object) -> None:
+        project = self._document.project
+        changes: dict[str, Any] = {field: value}
+        training = replace(project.training, **changes)
+        self._document.edit(replace(project, training=training), f"Set {field}",
+                            merge_key=f"training.{field}")
+
+    # ----- state ---------------------------------------------------------------------------
+    def set_can_train(self, allowed: bool, reason: str = "") -> None:
+        self._can_train = allowed
+        self.train_block_label.setText(reason)
+        self.train_button.setEnabled(allowed and not self._running)
+        self.train_button.setToolTip(reason or "Train the model on the chosen dataset (F5)")
+
+    def set_running(self, running: bool) -> None:
+        self._running = running
+        self.train_button.setEnabled(not running and getattr(self, "_can_train", False))
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        for widget in (self.epochs_box, self.batch_box, self.optimizer_combo, self.lr_box):
+            widget.setEnabled(not running)
+        if not running:
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)
+            self.pause_button.setText("Pause")
+            self.pause_button.blockSignals(False)
+
+    def set_has_model(self, has_model: bool) -> None:
+        self.save_button.setEnabled(has_model)
+
+    def append_log(self, text: str) -> None:
+        self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
+
+    def _pause_toggled(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        now = time.perf_counter()
+        if paused:
+            self._paused_since = now
+        elif self._paused_since is not None:
+            self._paused_total += now - self._paused_since
+            self._paused_since = None
+        self.pause_requested.emit(paused)
+        self.append_log("Paused." if paused else "Resumed.")
+
+    # ----- events from the training thread --------------------------------------------------
+    def on_event(self, event: object) -> None:
+        if isinstance(event, TrainingStarted):
+            self._started(event)
+        elif isinstance(event, BatchEnded):
+            x = event.epoch + event.step / event.steps_per_epoch
+            if "loss" in event.logs:
+                self.loss_plot.append("batch", x, event.logs["loss"])
+            if "accuracy" in event.logs:
+                self.accuracy_plot.append("batch", x, event.logs["accuracy"])
+            self._show_progress(event.epoch, event.step, event.samples_per_second)
+        elif isinstance(event, EpochEnded):
+            self._epoch_ended(event)
+        elif isinstance(event, TrainingEnded):
+            self.redraw()
+
+    def _started(self, event: TrainingStarted) -> None:
+        self._epochs, self._steps = event.epochs, event.steps_per_epoch
+        self._started_at = time.perf_counter()
+        self._paused_total = 0.0
+        self._paused_since = None
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.clear_data()
+        self.progress.setValue(0)
+        self.append_log(f"Training on {event.train_samples} samples, validating on "
+                        f"{event.validation_samples}: {event.epochs} epochs of "
+                        f"{event.steps_per_epoch} batches.")
+
+    def _epoch_ended(self, event: EpochEnded) -> None:
+        x = event.epoch + 1
+        logs = event.logs
+        for plot, key in ((self.loss_plot, "loss"), (self.accuracy_plot, "accuracy")):
+            if key in logs:
+                plot.append("train", x, logs[key])
+            if f"val_{key}" in logs:
+                plot.append("val", x, logs[f"val_{key}"])
+        self._show_progress(event.epoch, self._steps, None)
+        text = ", ".join(f"{k} {v:.4f}" for k, v in logs.items())
+        self.append_log(f"Epoch {event.epoch + 1}/{event.epochs}: {text} "
+                        f"({event.seconds:.1f} s)")
+        if not all(math.isfinite(v) for v in logs.values()):
+            self.append_log("Warning: the loss became NaN or infinite; training stops. "
+                            "Lower the learning rate.")
+
+    def _show_progress(self, epoch: int, step: int, samples_per_second: float | None) -> None:
+        done = (epoch * self._steps + step) / max(1, self._epochs * self._steps)
+        self.progress.setValue(int(done * 1000))
+        self.progress.setFormat(f"{done:.0%}")
+        elapsed = time.perf_counter() - self._started_at - self._paused_total
+        remaining = elapsed * (1 - done) / done if done > 0 else math.nan
+        parts = [f"Epoch {epoch + 1}/{self._epochs}", f"batch {step}/{self._steps}"]
+        if samples_per_second:
+            parts.append(f"{samples_per_second:,.0f} samples/s")
+        parts.append(f"{format_duration(elapsed)} elapsed")
+        if math.isfinite(remaining):
+            parts.append(f"about {format_duration(remaining)} left")
+        self.progress_label.setText(" · ".join(parts))
+
+    def show_finished(self, text: str) -> None:
+        self.progress.setFormat(text)
+        self.progress_label.setText(text)
+        self.append_log(text)
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.loss_plot.redraw()
+        self.accuracy_plot.redraw()

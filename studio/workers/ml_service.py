@@ -1,0 +1,132 @@
+"""One background thread for TensorFlow work that is not training.
+
+It imports TensorFlow (about 3-4 s) without freezing the window, then answers layer-stack
+summaries and saves models. Summary requests carry a generation number: a request that a newer
+one has superseded is skipped, so fast editing never queues up stale work.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from studio.core.dataset_catalog import DatasetInfo
+from studio.core.errors import StudioError
+from studio.core.model_spec import ModelSpec
+
+
+class _MlWorker(QObject):
+    loaded = Signal(object)  # DeviceReport
+    load_failed = Signal(str)
+    summarized = Signal(int, object)  # generation, ModelSummary
+    summary_failed = Signal(int, str)
+    saved = Signal(str)
+    save_failed = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.latest_generation = 0
+
+    @Slot()
+    def load(self) -> None:
+        try:
+            from studio.ml.devices import inventory
+
+            report = inventory()
+        except Exception as error:  # an unusable TensorFlow install must not kill the UI
+            self.load_failed.emit(f"TensorFlow could not be loaded: {error}")
+            return
+        self.loaded.emit(report)
+
+    @Slot(int, object, object)
+    def summarize(self, generation: int, spec: ModelSpec, info: DatasetInfo) -> None:
+        if generation < self.latest_generation:
+            return  # superseded while queued
+        try:
+            from studio.ml.summary import summarize
+
+            summary = summarize(spec, info)
+        except StudioError as error:
+            self.summary_failed.emit(generation, str(error))
+            return
+        except Exception as error:
+            self.summary_failed.emit(generation, f"Keras could not analyse the model: {error}")
+            return
+        self.summarized.emit(generation, summary)
+
+    @Slot(object, str)
+    def save(self, model: Any, path: str) -> None:
+        try:
+            from studio.ml.model_io import save_keras
+
+            save_keras(model, path)
+        except StudioError as error:
+            self.save_failed.emit(str(error))
+        except Exception:
+            self.save_failed.emit(f"{path}: could not save the model.\n{traceback.format_exc()}")
+        else:
+            self.saved.emit(path)
+
+
+class MlService(QObject):
+    """Loads TensorFlow in the background and serves summaries and saves from that thread."""
+
+    loaded = Signal(object)  # DeviceReport
+    load_failed = Signal(str)
+    summarized = Signal(int, object)
+    summary_failed = Signal(int, str)
+    saved = Signal(str)
+    save_failed = Signal(str)
+
+    _load_requested = Signal()
+    _summary_requested = Signal(int, object, object)
+    _save_requested = Signal(object, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._generation = 0
+        self.ready = False
+        self._thread = QThread()
+        self._thread.setObjectName("studio-ml")
+        self._worker = _MlWorker()
+        self._worker.moveToThread(self._thread)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._load_requested.connect(self._worker.load)
+        self._summary_requested.connect(self._worker.summarize)
+        self._save_requested.connect(self._worker.save)
+        self._worker.loaded.connect(self._on_loaded)
+        self._worker.load_failed.connect(self.load_failed)
+        self._worker.summarized.connect(self.summarized)
+        self._worker.summary_failed.connect(self.summary_failed)
+        self._worker.saved.connect(self.saved)
+        self._worker.save_failed.connect(self.save_failed)
+
+    @property
+    def generation(self) -> int:
+        """The generation of the newest summary request; older answers are stale."""
+        return self._generation
+
+    def start(self) -> None:
+        self._thread.start()
+        self._load_requested.emit()
+
+    def request_summary(self, spec: ModelSpec, info: DatasetInfo) -> int:
+        self._generation += 1
+        self._worker.latest_generation = self._generation
+        self._summary_requested.emit(self._generation, spec, info)
+        return self._generation
+
+    def save_model(self, model: Any, path: str) -> None:
+        self._save_requested.emit(model, path)
+
+    def shutdown(self) -> None:
+        """Finish queued work and stop the thread (waits for a TensorFlow import under way)."""
+        if self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait()
+
+    def _on_loaded(self, report: object) -> None:
+        self.ready = True
+        self.loaded.emit(report)

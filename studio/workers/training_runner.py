@@ -1,0 +1,134 @@
+"""Runs ``studio.ml.session.train_project`` on its own QThread and reports through signals.
+
+Training events cross to the UI as queued signals (already throttled at the source). The
+public ``finished`` and ``failed`` signals are emitted only after the thread has ended, so a
+listener may start the next run or quit at once.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from studio.core.control import TrainingControl
+from studio.core.errors import StudioError
+from studio.core.events import TrainingEvent
+from studio.core.project import Project
+
+
+class _TrainingWorker(QObject):
+    """Lives on the training thread; ends the thread's event loop when training is over."""
+
+    training_event = Signal(object)
+    memory_policy_applied = Signal(object)  # list[MemoryGrowthResult]
+
+    def __init__(self, project: Project, control: TrainingControl,
+                 memory_growth: Mapping[str, bool]) -> None:
+        super().__init__()
+        self._project = project
+        self._control = control
+        self._memory_growth = dict(memory_growth)
+        #: ("finished", TrainingResult) or ("failed", (message, details)); read after the
+        #: thread has ended, so no lock is needed.
+        self.outcome: tuple[str, Any] | None = None
+
+    def _emit_event(self, event: TrainingEvent) -> None:
+        self.training_event.emit(event)
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self.outcome = ("finished", self._train())
+        except StudioError as error:
+            self.outcome = ("failed", (str(error), ""))
+        except Exception as error:
+            self.outcome = ("failed", (f"Training failed: {type(error).__name__}: {error}",
+                                       traceback.format_exc()))
+        finally:
+            self.thread().quit()
+
+    def _train(self) -> Any:
+        from studio.ml.devices import apply_memory_growth
+        from studio.ml.session import train_project
+
+        # Applied right before the first training, while TensorFlow has not yet
+        # initialised the GPUs (DESIGN.md, "GPU memory growth").
+        self.memory_policy_applied.emit(apply_memory_growth(self._memory_growth))
+        return train_project(self._project, self._emit_event, self._control)
+
+
+class TrainingRunner(QObject):
+    """Start, pause, resume and stop one training at a time."""
+
+    training_event = Signal(object)  # TrainingEvent
+    memory_policy_applied = Signal(object)  # list[MemoryGrowthResult]
+    finished = Signal(object)  # TrainingResult, after the thread ended
+    failed = Signal(str, str)  # message, traceback ("" for user errors), after the thread ended
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._worker: _TrainingWorker | None = None
+        self._control = TrainingControl()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.running and self._control.paused
+
+    def start(self, project: Project, memory_growth: Mapping[str, bool] | None = None) -> None:
+        if self._thread is not None:
+            raise RuntimeError("A training is already running.")
+        self._control = TrainingControl()
+        thread = QThread()
+        thread.setObjectName("studio-training")
+        worker = _TrainingWorker(project, self._control, memory_growth or {})
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.training_event.connect(self.training_event)
+        worker.memory_policy_applied.connect(self.memory_policy_applied)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker = thread, worker
+        thread.start()
+
+    def pause(self) -> None:
+        self._control.pause()
+
+    def resume(self) -> None:
+        self._control.resume()
+
+    def stop(self) -> None:
+        """Ask the training to stop after the current batch; ``finished`` follows."""
+        self._control.request_stop()
+
+    def stop_and_wait(self) -> None:
+        """Stop and block until the thread has ended (used when the window closes)."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._control.request_stop()
+        thread.wait()  # the worker quits its thread once training returns
+        self._on_thread_finished()
+
+    def _on_thread_finished(self) -> None:
+        thread, worker = self._thread, self._worker
+        if thread is None or worker is None:
+            return
+        thread.wait()
+        self._thread = self._worker = None
+        worker.deleteLater()
+        thread.deleteLater()
+        outcome = worker.outcome
+        if outcome is None:
+            return
+        kind, payload = outcome
+        if kind == "finished":
+            self.finished.emit(payload)
+        else:
+            self.failed.emit(*payload)

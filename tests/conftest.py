@@ -1,0 +1,70 @@
+"""Shared test set-up: Qt offscreen, isolated settings, and no QThread left running."""
+
+from __future__ import annotations
+
+import os
+import weakref
+
+# Set before Qt is imported anywhere (pytest-qt imports it when its plugin configures).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest
+
+_started_threads: weakref.WeakSet = weakref.WeakSet()
+
+
+def _track_qthreads() -> None:
+    """Record every QThread started from Python, so a test that leaks one can be failed."""
+    from PySide6.QtCore import QThread
+
+    if getattr(QThread.start, "_studio_tracked", False):
+        return
+    original = QThread.start
+
+    def start(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        _started_threads.add(self)
+        return original(self, *args, **kwargs)
+
+    start._studio_tracked = True  # type: ignore[attr-defined]
+    QThread.start = start  # type: ignore[method-assign]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _track_qthreads()
+
+
+@pytest.fixture(autouse=True)
+def no_qthread_left_running():
+    """Fail any test that leaves a QThread running (it would crash or leak at exit)."""
+    yield
+    running = []
+    for thread in list(_started_threads):
+        try:
+            if thread.isRunning():
+                running.append(thread.objectName() or repr(thread))
+        except RuntimeError:  # the C++ object is already gone: not running
+            continue
+    if running:
+        for thread in list(_started_threads):
+            try:
+                thread.quit()
+                thread.wait(5000)
+            except RuntimeError:
+                pass
+        pytest.fail(f"test left QThread(s) running: {', '.join(running)}")
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory, monkeypatch):
+    """QSettings go to a temporary folder, never the developer's real preferences."""
+    folder = tmp_path_factory.mktemp("settings")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
+    try:
+        from PySide6.QtCore import QSettings
+    except ImportError:  # pragma: no cover - Qt is a dependency
+        yield
+        return
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield
