@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -97,10 +97,7 @@ class BuilderView(QWidget):
         ):
             button.setToolTip(tip)
             button.setAccessibleName(button.text())
-        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.remove_layer)
-        QShortcut(QKeySequence("Ctrl+D"), self, self.duplicate_layer)
-        QShortcut(QKeySequence("Alt+Up"), self, lambda: self.move_layer(-1))
-        QShortcut(QKeySequence("Alt+Down"), self, lambda: self.move_layer(+1))
+        self.table.installEventFilter(self)
 
         self.form = ParamForm()
         self.form.value_changed.connect(self._param_edited)
@@ -143,6 +140,23 @@ class BuilderView(QWidget):
 
         document.changed.connect(self.refresh)
         self.refresh()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Keyboard editing of the stack: Delete, Ctrl+D, Alt+Up and Alt+Down."""
+        if watched is self.table and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key, mods = event.key(), event.modifiers()
+            alt = mods & Qt.KeyboardModifier.AltModifier
+            if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                self.remove_layer()
+                return True
+            if key == Qt.Key.Key_D and mods & Qt.KeyboardModifier.ControlModifier:
+                self.duplicate_layer()
+                return True
+            if alt and key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+                self.move_layer(-1 if key == Qt.Key.Key_Up else +1)
+                return True
+        return super().eventFilter(watched, event)
 
     # ----- reading state -------------------------------------------------------------------
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.core.project import Project, load_project, save_project
@@ -50,7 +50,7 @@ class ProjectDocument(QObject):
         self._project = project
         self._path = path
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.path_changed.emit())
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
 
     @property
     def project(self) -> Project:
@@ -87,6 +87,11 @@ class ProjectDocument(QObject):
         save_project(self._project, target)
         self._path = target
         self.undo_stack.setClean()
+        self.path_changed.emit()
+
+    @Slot(bool)
+    def _clean_changed(self, _clean: bool) -> None:
+        # A bound slot (not a lambda) so Qt drops the connection when the document goes.
         self.path_changed.emit()
 
     def _set(self, project: Project) -> None:

@@ -1,0 +1,107 @@
+"""Project file: round trip, validation messages that name the problem, atomic save."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+
+import pytest
+
+from studio.core.dataset_catalog import DatasetSpec
+from studio.core.defaults import default_project, default_project_path
+from studio.core.errors import ProjectError
+from studio.core.model_spec import LayerSpec, ModelSpec
+from studio.core.project import FORMAT_VERSION, Project, load_project, save_project
+from studio.core.training_config import TrainingConfig
+
+
+def test_default_project_is_a_small_conv2d_on_digits():
+    project = default_project()
+    assert default_project_path().parent.name == "projects"
+    assert project.dataset.name == "digits"
+    assert "Conv2D" in [layer.type for layer in project.model.layers]
+    assert project.model.layers[-1].params["units"] == 10
+
+
+def test_round_trip_keeps_everything(tmp_path):
+    project = Project(
+        name="Iris MLP",
+        dataset=DatasetSpec("iris", validation_split=0.3, seed=7),
+        model=ModelSpec((LayerSpec.create("Dense", units=8),
+                         LayerSpec.create("Reshape", target_shape=[2, 4]),
+                         LayerSpec.create("Flatten"),
+                         LayerSpec.create("Dense", units=3, activation="softmax"))),
+        training=TrainingConfig(epochs=3, batch_size=16, optimizer="sgd", learning_rate=0.01),
+    )
+    path = tmp_path / "p.json"
+    save_project(project, path)
+    data = json.loads(path.read_text())
+    assert data["format_version"] == FORMAT_VERSION
+    assert load_project(path) == project
+
+
+def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
+    path = tmp_path / "p.json"
+    save_project(default_project(), path)
+    before = path.read_bytes()
+
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    changed = replace(default_project(), name="Changed")
+    with pytest.raises(ProjectError, match="No space left"):
+        save_project(changed, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["p.json"], "temporary file left behind"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.pop("format"), "not a Training Studio project"),
+        (lambda d: d.update(format_version=99), "newer Training Studio"),
+        (lambda d: d.update(format_version="1"), "format_version"),
+        (lambda d: d.pop("model"), "no 'model' section"),
+        (lambda d: d["dataset"].update(name="mnist_from_mars"), "Unknown dataset 'mnist_from_mars'"),
+        (lambda d: d["dataset"].update(validation_split=1.5), "validation_split"),
+        (lambda d: d["training"].update(epochs=0), "training.epochs"),
+        (lambda d: d["training"].update(optimizer="magic"), "training.optimizer"),
+        (lambda d: d["training"].update(momentum=0.9), "unknown setting 'momentum'"),
+        (lambda d: d["model"]["layers"][4]["params"].update(units=0),
+         r"Layer 5 \(Dense\) parameter 'units' must be between 1 and 65536; got 0"),
+        (lambda d: d["model"]["layers"][0].update(type="Conv9D"), "Layer 1: unknown layer type"),
+        (lambda d: d["model"]["layers"][0]["params"].update(colour="red"),
+         "unknown parameter 'colour'"),
+    ],
+)
+def test_invalid_projects_name_the_problem(tmp_path, mutate, message):
+    data = default_project().to_dict()
+    mutate(data)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProjectError, match=message) as info:
+        load_project(path)
+    assert str(path) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_corrupt_json_names_file_and_position(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"format": "training-studio-project",\n  "name": oops}')
+    with pytest.raises(ProjectError, match=r"broken.json: not valid JSON at line 2"):
+        load_project(path)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(ProjectError, match="no such project file"):
+        load_project(tmp_path / "nope.json")
+    with pytest.raises(ProjectError, match="is a folder"):
+        load_project(tmp_path)
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + default_project_path().read_bytes())
+    assert load_project(path) == default_project()

@@ -1,0 +1,97 @@
+"""Shapes and counts come from Keras; invalid stacks are explained per layer."""
+
+from __future__ import annotations
+
+import keras
+import pytest
+
+from studio.core.dataset_catalog import BUILTIN_DATASETS
+from studio.core.defaults import default_project
+from studio.core.errors import ModelSpecError
+from studio.core.model_spec import LayerSpec, ModelSpec
+from studio.ml.summary import build_model, summarize
+
+DIGITS = BUILTIN_DATASETS["digits"]
+
+
+def test_summary_matches_keras_for_the_default_model():
+    project = default_project()
+    summary = summarize(project.model, DIGITS)
+    model = build_model(project.model, DIGITS)
+    assert summary.valid
+    assert summary.total_params == model.count_params()
+    keras_layers = model.layers[1:]  # without the InputLayer
+    assert [row.output_shape for row in summary.rows] == [
+        tuple(layer.output.shape[1:]) for layer in keras_layers]
+    assert [row.params for row in summary.rows] == [layer.count_params() for layer in
+                                                     keras_layers]
+    assert summary.rows[0].output_shape == (8, 8, 16)
+
+
+def test_batch_normalization_counts_non_trainable_parameters():
+    spec = ModelSpec((LayerSpec.create("Flatten"), LayerSpec.create("BatchNormalization"),
+                      LayerSpec.create("Dense", units=10, activation="softmax")))
+    summary = summarize(spec, DIGITS)
+    assert summary.non_trainable_params == 2 * 64
+    assert summary.trainable_params == 2 * 64 + 64 * 10 + 10
+
+
+def test_conv_after_flatten_is_explained_with_a_fix():
+    spec = ModelSpec((LayerSpec.create("Flatten"), LayerSpec.create("Conv2D"),
+                      LayerSpec.create("Dense", units=10, activation="softmax")))
+    summary = summarize(spec, DIGITS)
+    assert not summary.valid
+    problem = summary.problems[0]
+    assert problem.layer_index == 1
+    assert problem.message == (
+        "Layer 2 (Conv2D) needs a 3-D input per sample (height, width, channels); it receives "
+        "(64,). Add a Reshape or remove the Flatten above it.")
+    assert summary.rows[2].output_shape is None, "layers after the error have no shape"
+
+
+def test_window_larger_than_input_is_explained():
+    spec = ModelSpec((LayerSpec.create("Conv2D", kernel_size=9),
+                      LayerSpec.create("Flatten"),
+                      LayerSpec.create("Dense", units=10, activation="softmax")))
+    problem = summarize(spec, DIGITS).problems[0]
+    assert problem.layer_index == 0
+    assert "Layer 1 (Conv2D)" in problem.message
+
+
+def test_reshape_to_a_wrong_size_names_the_layer():
+    spec = ModelSpec((LayerSpec.create("Reshape", target_shape=[7, 7]),
+                      LayerSpec.create("Flatten"),
+                      LayerSpec.create("Dense", units=10, activation="softmax")))
+    problem = summarize(spec, DIGITS).problems[0]
+    assert problem.layer_index == 0
+    assert problem.message.startswith("Layer 1 (Reshape) cannot take the input (8, 8, 1)")
+
+
+@pytest.mark.parametrize(
+    ("units", "activation", "message"),
+    [
+        (5, "softmax", "has 10 classes: end with a Dense layer of 10 units"),
+        (10, "relu", "must use softmax"),
+    ],
+)
+def test_output_layer_is_checked_against_the_dataset(units, activation, message):
+    spec = ModelSpec((LayerSpec.create("Flatten"),
+                      LayerSpec.create("Dense", units=units, activation=activation)))
+    summary = summarize(spec, DIGITS)
+    assert summary.problems[0].layer_index == 1
+    assert message in summary.problems[0].message
+
+
+def test_empty_stack_and_build_model_raise_with_the_message():
+    assert "no layers" in summarize(ModelSpec(), DIGITS).problems[0].message
+    spec = ModelSpec((LayerSpec.create("Dense", units=10, activation="softmax"),))
+    with pytest.raises(ModelSpecError) as info:
+        build_model(spec, DIGITS)  # Dense on (8, 8, 1) gives (8, 8, 10), not (10,)
+    assert info.value.layer_index == 0
+
+
+def test_built_model_is_a_real_keras_model():
+    model = build_model(default_project().model, DIGITS)
+    assert isinstance(model, keras.Model)
+    assert model.input_shape == (None, 8, 8, 1)
+    assert model.output_shape == (None, 10)

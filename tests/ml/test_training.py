@@ -1,0 +1,89 @@
+"""The engine trains for real on the digits, reports progress, and stops within a batch."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import numpy as np
+
+from studio.core.control import TrainingControl
+from studio.core.events import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted
+from studio.ml.datasets import load_dataset
+from studio.ml.session import train_project
+
+
+def test_training_learns_and_reports_every_epoch(quick_project):
+    events = []
+    result = train_project(replace(quick_project, training=replace(quick_project.training,
+                                                                   epochs=4)), events.append)
+    kinds = [type(e) for e in events]
+    assert kinds[0] is TrainingStarted and kinds[-1] is TrainingEnded
+    epochs = [e for e in events if isinstance(e, EpochEnded)]
+    assert [e.epoch for e in epochs] == [0, 1, 2, 3]
+    assert set(epochs[0].logs) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert epochs[-1].logs["loss"] < epochs[0].logs["loss"]
+    assert result.history[-1]["val_accuracy"] > 0.5, "a CNN on digits learns quickly"
+    assert not result.stopped_early and result.epochs_completed == 4
+    batches = [e for e in events if isinstance(e, BatchEnded)]
+    assert batches and all(e.step <= e.steps_per_epoch for e in batches)
+    assert all(e.samples_per_second > 0 for e in batches)
+
+
+def test_stop_ends_within_one_batch_and_keeps_the_model(quick_project):
+    control = TrainingControl()
+    batches = []
+
+    def sink(event):
+        if isinstance(event, BatchEnded):
+            batches.append(event)
+            control.request_stop()  # as if the user pressed Stop during the first batch
+
+    project = replace(quick_project, training=replace(quick_project.training, epochs=50,
+                                                      batch_size=16))
+    result = train_project(project, sink, control)
+    assert result.stopped_early
+    assert result.epochs_completed <= 1
+    # The stop is honoured after the batch in which it was requested.
+    assert len(batches) == 1 and batches[0].step == 1
+    data = load_dataset(project.dataset)
+    predictions = result.model.predict(data.x_val[:5], verbose=0)
+    assert predictions.shape == (5, 10)
+    np.testing.assert_allclose(predictions.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_pause_holds_training_until_resumed(quick_project):
+    control = TrainingControl()
+    seen = []
+    paused_once = threading.Event()
+
+    def sink(event):
+        seen.append(event)
+        if isinstance(event, BatchEnded) and not paused_once.is_set():
+            paused_once.set()
+            control.pause()
+
+    result_box = {}
+    thread = threading.Thread(
+        target=lambda: result_box.setdefault("r", train_project(quick_project, sink, control)))
+    thread.start()
+    assert paused_once.wait(60)
+    thread.join(1.0)
+    assert thread.is_alive(), "training went on while paused"
+    count = len(seen)
+    thread.join(0.3)
+    assert len(seen) == count, "events arrived while paused"
+    control.resume()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert result_box["r"].epochs_completed == quick_project.training.epochs
+
+
+def test_datasets_are_split_stratified_and_scaled(quick_project):
+    data = load_dataset(quick_project.dataset)
+    assert data.x_train.shape[1:] == (8, 8, 1)
+    assert len(data.x_train) + len(data.x_val) == 1797
+    assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
+    assert set(np.unique(data.y_val)) == set(range(10))
+    iris = load_dataset(replace(quick_project.dataset, name="iris"))
+    np.testing.assert_allclose(iris.x_train.mean(axis=0), 0, atol=1e-5)

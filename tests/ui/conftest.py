@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from studio.core.defaults import default_project
+from studio.ui.main_window import MainWindow
+
+
+def quick_project(epochs=2):
+    project = default_project()
+    return replace(project, training=replace(project.training, epochs=epochs, batch_size=64))
+
+
+@pytest.fixture
+def window(qtbot):
+    """The real main window, shown offscreen, with TensorFlow loaded in the background."""
+    win = MainWindow(quick_project())
+    qtbot.addWidget(win)
+    win.show()
+    win.start_background_loading()
+    qtbot.waitUntil(lambda: win.can_train()[0], timeout=60000)
+    yield win
+    win.close()

@@ -1,0 +1,102 @@
+"""The builder edits the stack through undoable commands and shows Keras' verdict."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from studio.core.defaults import default_project
+from studio.ui.builder_view import BuilderView
+from studio.ui.document import ProjectDocument
+
+
+def make_builder(qtbot):
+    document = ProjectDocument(default_project())
+    view = BuilderView(document)
+    qtbot.addWidget(view)
+    return document, view
+
+
+def test_shows_the_stack_and_pending_shapes_before_tensorflow(qtbot):
+    document, view = make_builder(qtbot)
+    assert view.table.rowCount() == 7
+    assert view.table.item(0, 0).text() == "1. Conv2D"
+    assert "filters=16" in view.table.item(0, 1).text()
+    assert view.table.item(0, 2).text() == "…"
+    assert "Loading TensorFlow" in view.totals_label.text()
+
+
+def test_add_remove_move_duplicate_and_undo(qtbot):
+    document, view = make_builder(qtbot)
+    view.select(3)
+    view.add_layer("Dropout")
+    assert [layer.type for layer in view.spec.layers][3:5] == ["Flatten", "Dropout"]
+    assert view.selected_index() == 4
+    view.move_layer(-1)
+    assert view.spec.layers[3].type == "Dropout"
+    view.duplicate_layer()
+    assert [layer.type for layer in view.spec.layers][3:5] == ["Dropout", "Dropout"]
+    view.remove_layer()
+    assert len(view.spec.layers) == 8
+    for _ in range(4):
+        document.undo_stack.undo()
+    assert document.project == default_project()
+    assert not document.modified
+    document.undo_stack.redo()
+    assert len(view.spec.layers) == 8
+
+
+def test_parameter_form_edits_are_undoable_and_merge(qtbot):
+    document, view = make_builder(qtbot)
+    view.select(4)
+    units = view.form.editor("units")
+    assert units.value() == 64
+    assert units.minimum() == 1 and units.maximum() == 65536
+    assert units.toolTip()
+    units.setValue(65)
+    units.setValue(66)
+    assert view.spec.layers[4].params["units"] == 66
+    assert "units=66" in view.table.item(4, 1).text()
+    document.undo_stack.undo()  # both steps of the same spin box are one undo step
+    assert view.spec.layers[4].params["units"] == 64
+
+
+def test_invalid_text_value_is_refused_with_a_reason(qtbot):
+    document, view = make_builder(qtbot)
+    view.add_layer("Reshape", index=0)
+    view.select(0)
+    messages = []
+    view.message.connect(messages.append)
+    editor = view.form.editor("target_shape")
+    editor.setText("8, eight")
+    editor.editingFinished.emit()
+    assert "whole numbers separated by commas" in messages[0]
+    assert view.spec.layers[0].params["target_shape"] == (8, 8, 1)
+    assert editor.text() == "8, 8, 1", "the last valid value is shown again"
+
+
+def test_palette_double_click_adds_and_keyboard_deletes(qtbot):
+    document, view = make_builder(qtbot)
+    view.select(6)
+    dense = view.layer_palette.findItems("Dense", Qt.MatchFlag.MatchExactly |
+                                         Qt.MatchFlag.MatchRecursive)[0]
+    view.layer_palette.setCurrentItem(dense)
+    view.layer_palette.itemActivated.emit(dense, 0)
+    assert len(view.spec.layers) == 8 and view.spec.layers[7].type == "Dense"
+    view.table.setFocus()
+    view.select(7)
+    qtbot.keyClick(view.table, Qt.Key.Key_Delete)
+    assert len(view.spec.layers) == 7
+    view.select(0)
+    qtbot.keyClick(view.table, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    assert [layer.type for layer in view.spec.layers][:2] == ["MaxPooling2D", "Conv2D"]
+    qtbot.keyClick(view.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert [layer.type for layer in view.spec.layers][1:3] == ["Conv2D", "Conv2D"]
+
+
+def test_changing_dataset_is_an_edit(qtbot):
+    document, view = make_builder(qtbot)
+    view.dataset_combo.setCurrentIndex(view.dataset_combo.findData("iris"))
+    assert document.project.dataset.name == "iris"
+    assert "3 classes" in view.dataset_label.text()
+    document.undo_stack.undo()
+    assert view.dataset_combo.currentData() == "digits"
