@@ -28,11 +28,11 @@ def test_bad_model_files_get_a_clear_message(tmp_path):
         load_keras(tmp_path / "missing.keras")
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"this is not a zip archive")
-    with pytest.raises(ExportError, match="broken.keras: not a loadable Keras model"):
+    with pytest.raises(ExportError, match=r"broken\.keras: not a loadable Keras model"):
         load_keras(broken)
 
 
 def test_save_requires_the_keras_suffix(tmp_path):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    with pytest.raises(ExportError, match="must end in .keras"):
+    with pytest.raises(ExportError, match=r"must end in \.keras"):
         save_keras(model, tmp_path / "model.h5")

@@ -83,7 +83,7 @@ def test_datasets_are_split_stratified_and_scaled(quick_project):
     data = load_dataset(quick_project.dataset)
     assert data.x_train.shape[1:] == (8, 8, 1)
     assert len(data.x_train) + len(data.x_val) == 1797
-    assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
+    assert data.x_train.min() >= 0.0 and data.x_train.max() <= 1.0
     assert set(np.unique(data.y_val)) == set(range(10))
     iris = load_dataset(replace(quick_project.dataset, name="iris"))
     np.testing.assert_allclose(iris.x_train.mean(axis=0), 0, atol=1e-5)

@@ -17,7 +17,7 @@ def make_builder(qtbot):
 
 
 def test_shows_the_stack_and_pending_shapes_before_tensorflow(qtbot):
-    document, view = make_builder(qtbot)
+    _document, view = make_builder(qtbot)
     assert view.table.rowCount() == 7
     assert view.table.item(0, 0).text() == "1. Conv2D"
     assert "filters=16" in view.table.item(0, 1).text()
@@ -61,7 +61,7 @@ def test_parameter_form_edits_are_undoable_and_merge(qtbot):
 
 
 def test_invalid_text_value_is_refused_with_a_reason(qtbot):
-    document, view = make_builder(qtbot)
+    _document, view = make_builder(qtbot)
     view.add_layer("Reshape", index=0)
     view.select(0)
     messages = []
@@ -75,7 +75,7 @@ def test_invalid_text_value_is_refused_with_a_reason(qtbot):
 
 
 def test_palette_double_click_adds_and_keyboard_deletes(qtbot):
-    document, view = make_builder(qtbot)
+    _document, view = make_builder(qtbot)
     view.select(6)
     dense = view.layer_palette.findItems("Dense", Qt.MatchFlag.MatchExactly |
                                          Qt.MatchFlag.MatchRecursive)[0]
