@@ -19,14 +19,15 @@ _SERIES = {
 
 
 class LivePlot(pg.PlotWidget):
-    def __init__(self, title: str, y_label: str) -> None:
+    def __init__(self, title: str, y_label: str, legend_at_bottom: bool = False) -> None:
         super().__init__()
         self.setBackground("w")
         self.setTitle(title, color="k")
         self.setLabel("bottom", "epoch")
         self.setLabel("left", y_label)
         self.showGrid(x=True, y=True, alpha=0.25)
-        self.addLegend(offset=(-10, 10))
+        # Accuracy rises towards the top right: its legend goes bottom right to stay clear.
+        self.addLegend(offset=(-10, -40 if legend_at_bottom else 10))
         self.buffers: dict[str, CurveBuffer] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         for key, (name, pen) in _SERIES.items():

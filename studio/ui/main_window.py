@@ -78,8 +78,9 @@ class MainWindow(QMainWindow):
 
     # ----- start-up ------------------------------------------------------------------------
     def start_background_loading(self) -> None:
-        """Import TensorFlow on the ML thread; the window stays usable meanwhile."""
+        """After the first paint: import TensorFlow on the ML thread, then build the plots."""
         self.ml.start()
+        self.training.create_plots()
 
     def _ml_loaded(self, report: DeviceReport) -> None:
         self.tf_status.setText(f"TensorFlow {report.tensorflow_version} ready · "

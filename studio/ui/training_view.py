@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -25,9 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.events import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted
+from studio.core.history import metric_columns
 from studio.core.training_config import OPTIMIZERS
 from studio.ui.document import ProjectDocument
-from studio.ui.live_plot import LivePlot
+
+if TYPE_CHECKING:
+    from studio.ui.live_plot import LivePlot
 
 REDRAW_INTERVAL_MS = 33  # about 30 frames per second, whatever the batch rate
 
@@ -114,8 +117,11 @@ class TrainingView(QWidget):
         self.train_block_label = QLabel()
         self.train_block_label.setWordWrap(True)
 
-        self.loss_plot = LivePlot("Loss", "loss")
-        self.accuracy_plot = LivePlot("Accuracy", "accuracy")
+        # The plots (and pyqtgraph, a third of the start-up imports) are made after the
+        # window's first paint: see ``create_plots``.
+        self.loss_plot: LivePlot | None = None
+        self.accuracy_plot: LivePlot | None = None
+        self._plots = QSplitter()
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setAccessibleName("Training log")
@@ -130,12 +136,9 @@ class TrainingView(QWidget):
         status.addWidget(self.train_block_label)
         status.addStretch(1)
         top.addLayout(status, 1)
-        plots = QSplitter()
-        plots.addWidget(self.loss_plot)
-        plots.addWidget(self.accuracy_plot)
         body = QSplitter()
-        body.setOrientation(body.orientation().Vertical)
-        body.addWidget(plots)
+        body.setOrientation(Qt.Orientation.Vertical)
+        body.addWidget(self._plots)
         body.addWidget(self.log)
         body.setSizes([420, 120])
         layout = QVBoxLayout(self)
@@ -149,6 +152,17 @@ class TrainingView(QWidget):
         document.changed.connect(self.refresh)
         self.refresh()
         self.set_running(False)
+
+    def create_plots(self) -> tuple[LivePlot, LivePlot]:
+        """Create the live plots once (imports pyqtgraph); returns (loss, accuracy)."""
+        if self.loss_plot is None or self.accuracy_plot is None:
+            from studio.ui.live_plot import LivePlot
+
+            self.loss_plot = LivePlot("Loss", "loss")
+            self.accuracy_plot = LivePlot("Accuracy", "accuracy", legend_at_bottom=True)
+            self._plots.addWidget(self.loss_plot)
+            self._plots.addWidget(self.accuracy_plot)
+        return self.loss_plot, self.accuracy_plot
 
     # ----- settings ------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -214,10 +228,11 @@ class TrainingView(QWidget):
             self._started(event)
         elif isinstance(event, BatchEnded):
             x = event.epoch + event.step / event.steps_per_epoch
+            loss_plot, accuracy_plot = self.create_plots()
             if "loss" in event.logs:
-                self.loss_plot.append("batch", x, event.logs["loss"])
+                loss_plot.append("batch", x, event.logs["loss"])
             if "accuracy" in event.logs:
-                self.accuracy_plot.append("batch", x, event.logs["accuracy"])
+                accuracy_plot.append("batch", x, event.logs["accuracy"])
             self._show_progress(event.epoch, event.step, event.samples_per_second)
         elif isinstance(event, EpochEnded):
             self._epoch_ended(event)
@@ -229,7 +244,7 @@ class TrainingView(QWidget):
         self._started_at = time.perf_counter()
         self._paused_total = 0.0
         self._paused_since = None
-        for plot in (self.loss_plot, self.accuracy_plot):
+        for plot in self.create_plots():
             plot.clear_data()
         self.progress.setValue(0)
         self.append_log(f"Training on {event.train_samples} samples, validating on "
@@ -239,13 +254,14 @@ class TrainingView(QWidget):
     def _epoch_ended(self, event: EpochEnded) -> None:
         x = event.epoch + 1
         logs = event.logs
-        for plot, key in ((self.loss_plot, "loss"), (self.accuracy_plot, "accuracy")):
+        loss_plot, accuracy_plot = self.create_plots()
+        for plot, key in ((loss_plot, "loss"), (accuracy_plot, "accuracy")):
             if key in logs:
                 plot.append("train", x, logs[key])
             if f"val_{key}" in logs:
                 plot.append("val", x, logs[f"val_{key}"])
         self._show_progress(event.epoch, self._steps, None)
-        text = ", ".join(f"{k} {v:.4f}" for k, v in logs.items())
+        text = ", ".join(f"{k} {logs[k]:.4f}" for k in metric_columns([logs]))
         self.append_log(f"Epoch {event.epoch + 1}/{event.epochs}: {text} "
                         f"({event.seconds:.1f} s)")
         if not all(math.isfinite(v) for v in logs.values()):
@@ -273,5 +289,6 @@ class TrainingView(QWidget):
         self.redraw()
 
     def redraw(self) -> None:
-        self.loss_plot.redraw()
-        self.accuracy_plot.redraw()
+        for plot in (self.loss_plot, self.accuracy_plot):
+            if plot is not None:
+                plot.redraw()

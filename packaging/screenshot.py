@@ -1,0 +1,51 @@
+"""Render the README screenshots from the real window: builder and training tabs.
+
+Run under a real display (``xvfb-run -a python packaging/screenshot.py``) or offscreen.
+It trains the default project for real, so the curves are what a user sees.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from studio.core.defaults import default_project
+from studio.ui.main_window import MainWindow
+
+OUT = Path(__file__).resolve().parents[1] / "resources" / "screenshots"
+
+
+def main() -> int:
+    app = QApplication(sys.argv)
+    window = MainWindow(default_project())
+    window.resize(1280, 800)
+    window.show()
+    window.start_background_loading()
+
+    def shoot(name: str) -> None:
+        app.processEvents()
+        window.grab().save(str(OUT / name))
+        print("wrote", OUT / name)
+
+    def when_ready() -> None:
+        if not window.can_train()[0]:
+            QTimer.singleShot(200, when_ready)
+            return
+        window.builder.select(4)
+        shoot("builder.png")
+        window.train()
+
+    def finished(_result: object) -> None:
+        window.training.redraw()
+        QTimer.singleShot(300, lambda: (shoot("training.png"), window.close()))
+
+    window.training_finished.connect(finished)
+    QTimer.singleShot(0, when_ready)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""``python -m tests.benchmarks``: run every benchmark and print one table."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+from tests.benchmarks import bench_startup, bench_summary
+
+
+def main() -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    rows = [*bench_startup.run(), *bench_summary.run()]
+    header = ("benchmark", "result", "goal", "")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}")
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print(" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()
