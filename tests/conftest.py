@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import weakref
 
 # Set before Qt is imported anywhere (pytest-qt imports it when its plugin configures).
@@ -30,13 +31,16 @@ def _track_qthreads() -> None:
     QThread.start = start  # type: ignore[method-assign]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    _track_qthreads()
+def _qt_loaded() -> bool:
+    # Core tests must run without Qt: nothing here imports it unless a test module did.
+    return "PySide6.QtCore" in sys.modules
 
 
 @pytest.fixture(autouse=True)
 def no_qthread_left_running():
     """Fail any test that leaves a QThread running (it would crash or leak at exit)."""
+    if _qt_loaded():
+        _track_qthreads()  # test modules are imported at collection, before any fixture
     yield
     running = []
     for thread in list(_started_threads):
@@ -60,11 +64,11 @@ def isolated_settings(tmp_path_factory, monkeypatch):
     """QSettings go to a temporary folder, never the developer's real preferences."""
     folder = tmp_path_factory.mktemp("settings")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
-    try:
-        from PySide6.QtCore import QSettings
-    except ImportError:  # pragma: no cover - Qt is a dependency
+    if not _qt_loaded():
         yield
         return
+    from PySide6.QtCore import QSettings
+
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
     yield
