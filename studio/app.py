@@ -12,15 +12,16 @@ from collections.abc import Sequence
 
 from studio import __version__
 
-COMMANDS = ("train",)
+COMMANDS = ("train", "summary")
 
 
 def _gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="studio",
         description="Training Studio: train neural networks without writing code.",
-        epilog="Headless commands: 'studio train PROJECT.json --epochs N --output DIR'. "
-        "Run 'studio train --help' for details.",
+        epilog="Headless commands: 'studio train PROJECT.json --epochs N --output DIR' trains "
+        "without a window; 'studio summary PROJECT.json' prints the layer table. Add --help "
+        "to either for details.",
     )
     parser.add_argument("--version", action="version", version=f"studio {__version__}")
     parser.add_argument("project", nargs="?", help="project file to open (default: the digits "

@@ -17,6 +17,7 @@ from studio.core.errors import StudioError
 from studio.core.events import EpochEnded, TrainingEvent, TrainingStarted
 from studio.core.history import metric_columns, write_history_csv
 from studio.core.project import load_project
+from studio.core.summary import format_shape
 
 EXIT_USAGE = 2
 
@@ -34,20 +35,55 @@ def _train_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _summary_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studio summary",
+        description="Print each layer's output shape and parameter count (from Keras), or "
+        "explain why the layer stack is invalid (exit status 2).",
+    )
+    parser.add_argument("project", help="project file (.json)")
+    return parser
+
+
 def run(command: str, argv: Sequence[str]) -> int:
-    assert command == "train"
+    parser, action = {"train": (_train_parser, _train),
+                      "summary": (_summary_parser, _summary)}[command]
     try:
-        options = _train_parser().parse_args(argv)
+        options = parser().parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
     try:
-        return _train(options)
+        return action(options)
     except StudioError as error:
-        print(f"studio train: error: {error}", file=sys.stderr)
+        print(f"studio {command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("studio train: interrupted", file=sys.stderr)
+        print(f"studio {command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _summary(options: argparse.Namespace) -> int:
+    project = load_project(options.project)
+    from studio.ml.summary import summarize
+
+    info = project.dataset.info
+    summary = summarize(project.model, info)
+    print(f"{project.name}: {info.title}, input {format_shape(info.input_shape)}, "
+          f"{info.num_classes} classes")
+    table = [("#", "name", "type", "output shape", "params")]
+    for row in summary.rows:
+        table.append((str(row.index + 1), row.name, row.type, format_shape(row.output_shape),
+                      "—" if row.params is None else f"{row.params:,}"))
+    widths = [max(len(line[i]) for line in table) for i in range(5)]
+    for line in table:
+        cells = [cell.ljust(w) if i < 4 else cell.rjust(w)
+                 for i, (cell, w) in enumerate(zip(line, widths, strict=True))]
+        print("  ".join(cells).rstrip())
+    print(f"Total params: {summary.total_params:,} (trainable {summary.trainable_params:,}, "
+          f"non-trainable {summary.non_trainable_params:,})")
+    for problem in summary.problems:
+        print(f"studio summary: error: {problem.message}", file=sys.stderr)
+    return EXIT_USAGE if summary.problems else 0
 
 
 def _train(options: argparse.Namespace) -> int:

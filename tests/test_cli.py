@@ -30,6 +30,7 @@ def test_train_headless_writes_model_and_history(tmp_path):
     out = tmp_path / "run"
     done = studio("train", str(default_project_path()), "--epochs", "2", "--output", str(out))
     assert done.returncode == 0, done.stderr
+    assert done.stderr == "", "TensorFlow's native start-up chatter must not reach the user"
     epoch_lines = [line for line in done.stdout.splitlines() if line.startswith("epoch ")]
     assert len(epoch_lines) == 2
     assert epoch_lines[0].startswith("epoch 1/2  loss ")
@@ -59,10 +60,9 @@ def test_invalid_project_exits_2_naming_the_problem(tmp_path):
     path.write_text(json.dumps(data))
     done = studio("train", str(path), "--output", str(tmp_path / "o"))
     assert done.returncode == 2
-    lines = [line for line in done.stderr.splitlines() if line.startswith("studio")]
-    assert lines == ["studio train: error: Layer 5 (Conv2D) needs a 3-D input per sample "
-                     "(height, width, channels); it receives (512,). Add a Reshape or remove "
-                     "the Flatten above it."]
+    assert done.stderr.splitlines() == [
+        "studio train: error: Layer 5 (Conv2D) needs a 3-D input per sample (height, width, "
+        "channels); it receives (512,). Add a Reshape or remove the Flatten above it."]
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "o" / "model.keras").exists()
 
@@ -74,3 +74,26 @@ def test_corrupt_project_and_bad_epochs(tmp_path):
     assert done.returncode == 2 and "corrupt.json: not valid JSON" in done.stderr
     done = studio("train", str(default_project_path()), "--epochs", "0")
     assert done.returncode == 2 and "--epochs must be at least 1" in done.stderr
+
+
+def test_summary_prints_the_layer_table():
+    done = studio("summary", str(default_project_path()))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Digits CNN: Handwritten digits (8x8), input (8, 8, 1), 10 classes"
+    assert lines[1].split() == ["#", "name", "type", "output", "shape", "params"]
+    assert lines[2].split() == ["1", "01_conv2d", "Conv2D", "(8,", "8,", "16)", "160"]
+    assert lines[-1] == "Total params: 38,282 (trainable 38,282, non-trainable 0)"
+
+
+def test_summary_of_an_invalid_stack_exits_2_with_the_reason(tmp_path):
+    data = default_project().to_dict()
+    data["model"]["layers"][-1]["params"]["units"] = 5
+    path = tmp_path / "five.json"
+    path.write_text(json.dumps(data))
+    done = studio("summary", str(path))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "studio summary: error: The output layer (layer 7, Dense) gives (5,), but the digits "
+        "dataset has 10 classes: end with a Dense layer of 10 units and softmax activation."]
+    assert "(5,)" in done.stdout
