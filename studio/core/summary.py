@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from studio.core.model_spec import ModelSpec
+
 
 @dataclass(frozen=True)
 class LayerProblem:
@@ -15,6 +17,9 @@ class LayerProblem:
 
     layer_index: int | None
     message: str
+    #: A corrected stack the user can apply with one click, and what it changes.
+    fix: ModelSpec | None = None
+    fix_text: str = ""
 
 
 @dataclass(frozen=True)

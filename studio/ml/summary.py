@@ -12,6 +12,7 @@ import keras
 from studio.core.dataset_catalog import DatasetInfo
 from studio.core.errors import ModelSpecError
 from studio.core.model_spec import ModelSpec
+from studio.core.output_fix import output_fix
 from studio.core.summary import LayerProblem, LayerRow, ModelSummary, format_shape
 from studio.ml.layers import make_layer
 
@@ -123,12 +124,14 @@ def _output_problems(spec: ModelSpec, info: DatasetInfo,
         return []
     classes = info.num_classes
     if output_shape != (classes,):
-        return [LayerProblem(last, f"{where} gives {format_shape(output_shape)}, but the "
-                                   f"{info.name} dataset has {classes} classes: end with a "
-                                   f"Dense layer of {classes} units and softmax activation.")]
-    if layer.params.get("activation") != "softmax":
-        return [LayerProblem(last, f"{where} must use softmax activation so that it outputs "
-                                   f"class probabilities for sparse categorical "
-                                   f"cross-entropy; it uses "
-                                   f"{layer.params.get('activation', 'none')}.")]
-    return []
+        message = (f"{where} gives {format_shape(output_shape)}, but the {info.name} dataset "
+                   f"has {classes} classes: end with a Dense layer of {classes} units and "
+                   "softmax activation.")
+    elif layer.params.get("activation") != "softmax":
+        message = (f"{where} must use softmax activation so that it outputs class "
+                   "probabilities for sparse categorical cross-entropy; it uses "
+                   f"{layer.params.get('activation', 'none')}.")
+    else:
+        return []
+    fixed, text = output_fix(spec, info, output_shape)
+    return [LayerProblem(last, message, fixed, text)]

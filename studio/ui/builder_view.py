@@ -112,6 +112,10 @@ class BuilderView(QWidget):
         self.problem_label.setWordWrap(True)
         self.problem_label.setAccessibleName("Model problems")
         self.problem_label.setStyleSheet("color: #b00020;")
+        self.fix_button = QPushButton()
+        self.fix_button.setAccessibleName("Apply the suggested fix")
+        self.fix_button.clicked.connect(self.apply_fix)
+        self.fix_button.hide()
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Dataset:"))
@@ -128,7 +132,10 @@ class BuilderView(QWidget):
         middle_layout.addWidget(self.table, 1)
         middle_layout.addLayout(buttons)
         middle_layout.addWidget(self.totals_label)
-        middle_layout.addWidget(self.problem_label)
+        problems = QHBoxLayout()
+        problems.addWidget(self.problem_label, 1)
+        problems.addWidget(self.fix_button)
+        middle_layout.addLayout(problems)
         splitter = QSplitter()
         splitter.addWidget(self.layer_palette)
         splitter.addWidget(middle)
@@ -210,6 +217,12 @@ class BuilderView(QWidget):
         self._set_spec(self.spec.inserted(index + 1, layer), f"Duplicate {layer.type}")
         self.select(index + 1)
 
+    def apply_fix(self) -> None:
+        """Apply the fix the analysis suggested (e.g. output units = number of classes)."""
+        problem = self._summary.problems[0] if self._summary and self._summary.problems else None
+        if problem is not None and problem.fix is not None:
+            self._set_spec(problem.fix, problem.fix_text)
+
     def _param_edited(self, name: str, value: object) -> None:
         index = self.selected_index()
         if index is None:
@@ -284,6 +297,10 @@ class BuilderView(QWidget):
                 item.setBackground(_PROBLEM_BRUSH if problem else QBrush())
                 if problem:
                     item.setToolTip(problem.message)
+        fix = summary.problems[0] if summary and summary.problems else None
+        self.fix_button.setVisible(bool(fix and fix.fix is not None))
+        if fix is not None and fix.fix is not None:
+            self.fix_button.setText(f"Fix: {fix.fix_text}")
         if summary is None:
             self.totals_label.setText(f"Shapes and parameter counts: {self._pending_text}")
             self.problem_label.setText("")

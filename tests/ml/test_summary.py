@@ -95,3 +95,32 @@ def test_built_model_is_a_real_keras_model():
     assert isinstance(model, keras.Model)
     assert model.input_shape == (None, 8, 8, 1)
     assert model.output_shape == (None, 10)
+
+
+@pytest.mark.parametrize(
+    ("layers", "fix_text"),
+    [
+        ([LayerSpec.create("Flatten"), LayerSpec.create("Dense", units=5)],
+         "Set the last Dense layer to 10 units with softmax"),
+        ([LayerSpec.create("Flatten"), LayerSpec.create("Dropout")],
+         "Add Dense(10, softmax)"),
+        ([LayerSpec.create("Conv2D")], "Add Flatten and Dense(10, softmax)"),
+    ],
+)
+def test_output_problems_come_with_a_fix_that_makes_the_stack_valid(layers, fix_text):
+    problem = summarize(ModelSpec(tuple(layers)), DIGITS).problems[0]
+    assert problem.fix_text == fix_text
+    assert summarize(problem.fix, DIGITS).valid
+
+
+def test_every_catalog_layer_builds_on_input_of_its_rank():
+    from studio.core.layer_catalog import LAYER_TYPES
+
+    sequence = BUILTIN_DATASETS["digits"]  # (8, 8, 1); rank-2 layers get a Reshape first
+    for name, kind in LAYER_TYPES.items():
+        front = ((LayerSpec.create("Reshape", target_shape=[8, 8]),)
+                 if kind.input_rank == 2 else ())
+        spec = ModelSpec((*front, LayerSpec.create(name), LayerSpec.create("Flatten"),
+                          LayerSpec.create("Dense", units=10, activation="softmax")))
+        summary = summarize(spec, sequence)
+        assert summary.valid, (name, summary.problems)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from studio.core.model_spec import LayerSpec
@@ -123,3 +124,19 @@ def test_close_during_training_stops_the_worker(qtbot):
     qtbot.waitUntil(lambda: window.training.loss_plot.point_count("batch") > 0, timeout=60000)
     window.close()
     assert not window.runner.running
+
+
+def test_one_click_fix_for_the_output_layer(window, qtbot):
+    builder = window.builder
+    builder.select(6)
+    builder.form.editor("units").setValue(4)
+    qtbot.waitUntil(lambda: builder.fix_button.isVisible(), timeout=10000)
+    assert "10 classes" in builder.problem_label.text()
+    assert builder.fix_button.text() == "Fix: Set the last Dense layer to 10 units with softmax"
+    assert not window.training.train_button.isEnabled()
+    qtbot.mouseClick(builder.fix_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.training.train_button.isEnabled(), timeout=10000)
+    assert builder.spec.layers[6].params["units"] == 10
+    assert not builder.fix_button.isVisible()
+    window.document.undo_stack.undo()  # the fix is one undoable edit
+    assert builder.spec.layers[6].params["units"] == 4
