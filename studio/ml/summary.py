@@ -7,11 +7,15 @@ layer and says how to fix it).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 import keras
 
 from studio.core.dataset_catalog import DatasetInfo
 from studio.core.errors import ModelSpecError
-from studio.core.model_spec import ModelSpec
+from studio.core.layer_catalog import ParamValue
+from studio.core.model_spec import LayerSpec, ModelSpec
 from studio.core.output_fix import output_fix
 from studio.core.summary import LayerProblem, LayerRow, ModelSummary, format_shape
 from studio.ml.layers import make_layer
@@ -26,56 +30,84 @@ def layer_name(index: int, type_name: str) -> str:
 
 def build_model(spec: ModelSpec, info: DatasetInfo, name: str = "studio_model") -> keras.Model:
     """A functional Keras model for ``spec`` on ``info``'s inputs; raises ModelSpecError."""
-    summary, inputs, outputs = _analyse(spec, info)
+    summary = summarize(spec, info)
     if summary.problems:
         problem = summary.problems[0]
         raise ModelSpecError(problem.message, layer_index=problem.layer_index)
-    return keras.Model(inputs, outputs, name=name)
+    inputs = keras.Input(shape=info.input_shape, name="input")
+    x = inputs
+    for index, layer_spec in enumerate(spec.layers):
+        x = make_layer(layer_spec, layer_name(index, layer_spec.type))(x)
+    return keras.Model(inputs, x, name=name)
+
+
+@dataclass(frozen=True)
+class _LayerFacts:
+    """What Keras said about one layer type + parameters on one input shape."""
+
+    output_shape: tuple[int | None, ...]
+    trainable: int
+    non_trainable: int
+
+
+_Key = tuple[str, tuple[tuple[str, ParamValue], ...], tuple[int | None, ...]]
+
+
+def _facts_key(layer_spec: LayerSpec, sample_shape: tuple[int | None, ...]) -> _Key:
+    return layer_spec.type, tuple(sorted(layer_spec.params.items())), sample_shape
+
+
+@lru_cache(maxsize=4096)
+def _layer_facts(key: _Key) -> _LayerFacts:
+    """Build one layer on a symbolic input and read its output shape and weight counts.
+
+    Creating weights is what costs time in Keras, so answers are cached: after an edit only
+    the layers whose type, parameters or input shape changed are asked again.
+    Raises whatever Keras raises for an input the layer cannot take.
+    """
+    type_name, params, sample_shape = key
+    layer = make_layer(LayerSpec(type_name, dict(params)), "probe")
+    output = layer(keras.KerasTensor((None, *sample_shape)))
+    return _LayerFacts(
+        tuple(output.shape[1:]),
+        sum(_count(w) for w in layer.trainable_weights),
+        sum(_count(w) for w in layer.non_trainable_weights),
+    )
 
 
 def summarize(spec: ModelSpec, info: DatasetInfo) -> ModelSummary:
     """Per-layer output shapes and parameter counts, and every problem found."""
-    return _analyse(spec, info)[0]
-
-
-def _analyse(
-    spec: ModelSpec, info: DatasetInfo
-) -> tuple[ModelSummary, keras.KerasTensor, keras.KerasTensor]:
-    inputs = keras.Input(shape=info.input_shape, name="input")
-    x = inputs
+    shape: tuple[int | None, ...] = tuple(info.input_shape)
     rows: list[LayerRow] = []
     problems: list[LayerProblem] = []
-    layers = []
+    trainable = frozen = 0
     for index, layer_spec in enumerate(spec.layers):
         name = layer_name(index, layer_spec.type)
         if problems:
             rows.append(LayerRow(index, name, layer_spec.type, None, None))
             continue
-        sample_shape = tuple(x.shape[1:])
-        message = _rank_problem(index, layer_spec.type, sample_shape, spec)
+        message = _rank_problem(index, layer_spec.type, shape, spec)
         if message is None:
             try:
-                layer = make_layer(layer_spec, name)
-                x = layer(x)
-                layers.append(layer)
+                facts = _layer_facts(_facts_key(layer_spec, shape))
             except (ValueError, TypeError) as error:
-                message = _keras_problem(index, layer_spec.type, sample_shape, error)
+                message = _keras_problem(index, layer_spec.type, shape, error)
         if message is not None:
             problems.append(LayerProblem(index, message))
             rows.append(LayerRow(index, name, layer_spec.type, None, None))
             continue
-        rows.append(LayerRow(index, name, layer_spec.type, tuple(x.shape[1:]),
-                             layers[-1].count_params()))
+        shape = facts.output_shape
+        trainable += facts.trainable
+        frozen += facts.non_trainable
+        rows.append(LayerRow(index, name, layer_spec.type, shape,
+                             facts.trainable + facts.non_trainable))
     if not spec.layers:
         problems.append(LayerProblem(None, "The model has no layers: add at least a Dense "
                                            f"layer with {info.num_classes} units."))
-    trainable = sum(_count(w) for layer in layers for w in layer.trainable_weights)
-    frozen = sum(_count(w) for layer in layers for w in layer.non_trainable_weights)
     if not problems:
-        problems.extend(_output_problems(spec, info, tuple(x.shape[1:])))
-    summary = ModelSummary(info.input_shape, tuple(rows), trainable + frozen, trainable, frozen,
-                           tuple(problems))
-    return summary, inputs, x
+        problems.extend(_output_problems(spec, info, shape))
+    return ModelSummary(info.input_shape, tuple(rows), trainable + frozen, trainable, frozen,
+                        tuple(problems))
 
 
 def _count(weight: keras.Variable) -> int:

@@ -124,3 +124,13 @@ def test_every_catalog_layer_builds_on_input_of_its_rank():
                           LayerSpec.create("Dense", units=10, activation="softmax")))
         summary = summarize(spec, sequence)
         assert summary.valid, (name, summary.problems)
+
+
+def test_cached_answers_depend_on_the_input_shape_and_parameters():
+    dense = LayerSpec.create("Dense", units=3, activation="softmax")
+    iris = summarize(ModelSpec((dense,)), BUILTIN_DATASETS["iris"])  # 4 features
+    wine = summarize(ModelSpec((dense,)), BUILTIN_DATASETS["wine"])  # 13 features
+    assert (iris.total_params, wine.total_params) == (4 * 3 + 3, 13 * 3 + 3)
+    wider = summarize(ModelSpec((dense.with_param("units", 5),)), BUILTIN_DATASETS["iris"])
+    assert wider.total_params == 4 * 5 + 5
+    assert summarize(ModelSpec((dense,)), BUILTIN_DATASETS["iris"]) == iris
