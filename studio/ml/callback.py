@@ -1,8 +1,8 @@
 """The Keras callback that connects ``model.fit`` to the studio.
 
 It forwards progress to a sink (throttled at the source, since batch hooks run on the training
-thread for every batch and must stay cheap), holds the thread while paused, and stops training
-by setting ``model.stop_training``, which Keras checks after each batch.
+thread for every batch and must stay cheap), holds the thread while paused, and ends training
+right after the batch in which Stop was pressed.
 """
 
 from __future__ import annotations
@@ -14,6 +14,14 @@ import keras
 
 from studio.core.control import TrainingControl
 from studio.core.events import BatchEnded, EpochEnded, EventSink
+
+
+class TrainingStopped(Exception):
+    """Raised from a batch hook to end ``fit`` at once when the user presses Stop.
+
+    Setting ``model.stop_training`` would still run the interrupted epoch's validation pass
+    and report the cut-off epoch as if it were complete.
+    """
 
 
 class StudioCallback(keras.callbacks.Callback):
@@ -44,7 +52,7 @@ class StudioCallback(keras.callbacks.Callback):
             control.wait_while_paused()
             self._epoch_start += time.perf_counter() - paused_at
         if control.stop_requested:
-            self.model.stop_training = True
+            raise TrainingStopped
         now = time.perf_counter()
         if now - self._last_sent < self._min_interval and batch + 1 < self._steps:
             return

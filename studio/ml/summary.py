@@ -7,10 +7,12 @@ layer and says how to fix it).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import keras
+from keras.src.backend.common import global_state  # the probe's variable queue
 
 from studio.core.dataset_catalog import DatasetInfo
 from studio.core.errors import ModelSpecError
@@ -19,6 +21,10 @@ from studio.core.model_spec import LayerSpec, ModelSpec
 from studio.core.output_fix import output_fix
 from studio.core.summary import LayerProblem, LayerRow, ModelSummary, format_shape
 from studio.ml.layers import make_layer
+
+#: Larger models would not fit in memory on a typical machine (4 bytes per weight, plus
+#: optimizer state): they are refused before training rather than crashing it.
+MAX_PARAMETERS = 100_000_000
 
 _RANK_NAMES = {1: "1-D input per sample (features,)", 2: "2-D input per sample (steps, channels)",
                3: "3-D input per sample (height, width, channels)"}
@@ -61,18 +67,30 @@ def _facts_key(layer_spec: LayerSpec, sample_shape: tuple[int | None, ...]) -> _
 def _layer_facts(key: _Key) -> _LayerFacts:
     """Build one layer on a symbolic input and read its output shape and weight counts.
 
-    Creating weights is what costs time in Keras, so answers are cached: after an edit only
-    the layers whose type, parameters or input shape changed are asked again.
-    Raises whatever Keras raises for an input the layer cannot take.
+    The layer is built in a StatelessScope that never initialises its variables: Keras works
+    out every weight's shape but allocates nothing, so a 4-billion-parameter typo costs
+    nothing, and TensorFlow's runtime (and with it the GPUs) is not initialised by editing,
+    which keeps the memory-growth policy applicable until training starts. Answers are
+    cached, so an edit re-asks Keras only for layers whose input changed. Raises whatever
+    Keras raises for an input the layer cannot take.
     """
     type_name, params, sample_shape = key
-    layer = make_layer(LayerSpec(type_name, dict(params)), "probe")
-    output = layer(keras.KerasTensor((None, *sample_shape)))
-    return _LayerFacts(
-        tuple(output.shape[1:]),
-        sum(_count(w) for w in layer.trainable_weights),
-        sum(_count(w) for w in layer.non_trainable_weights),
-    )
+    pending = global_state.get_global_attribute("uninitialized_variables", [],
+                                                set_to_default=True)
+    before = len(pending)
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            layer = make_layer(LayerSpec(type_name, dict(params)), "probe")
+            output = layer(keras.KerasTensor((None, *sample_shape)))
+        return _LayerFacts(
+            tuple(output.shape[1:]),
+            sum(_count(w) for w in layer.trainable_weights),
+            sum(_count(w) for w in layer.non_trainable_weights),
+        )
+    finally:
+        # Keras queues uninitialised variables (per thread) for a later scope to initialise;
+        # the probe's must never be, so they are dropped from that queue.
+        del pending[before:]
 
 
 def summarize(spec: ModelSpec, info: DatasetInfo) -> ModelSummary:
@@ -106,6 +124,11 @@ def summarize(spec: ModelSpec, info: DatasetInfo) -> ModelSummary:
                                            f"layer with {info.num_classes} units."))
     if not problems:
         problems.extend(_output_problems(spec, info, shape))
+    if trainable + frozen > MAX_PARAMETERS:
+        problems.append(LayerProblem(None, f"The model has {trainable + frozen:,} parameters; "
+                                           f"the studio trains models of up to "
+                                           f"{MAX_PARAMETERS:,}. Reduce units or filters, or "
+                                           "add pooling before large Dense layers."))
     return ModelSummary(info.input_shape, tuple(rows), trainable + frozen, trainable, frozen,
                         tuple(problems))
 
@@ -137,9 +160,12 @@ def _rank_problem(index: int, type_name: str, sample_shape: tuple[int | None, ..
 
 def _keras_problem(index: int, type_name: str, sample_shape: tuple[int | None, ...],
                    error: Exception) -> str:
-    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # Keras colours its messages
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.strip().startswith("Exception encountered")]
+    first_line = lines[0] if lines else type(error).__name__
     where = f"Layer {index + 1} ({type_name})"
-    if "negative" in first_line.lower() or "too small" in first_line.lower():
+    if "negative" in text.lower() or "too small" in text.lower():
         return (f"{where}: its window does not fit the input {format_shape(sample_shape)}. "
                 "Use a smaller kernel or pool size, padding 'same', or remove a pooling layer "
                 "above it.")

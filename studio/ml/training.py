@@ -10,7 +10,7 @@ import keras
 from studio.core.control import TrainingControl
 from studio.core.events import EventSink, TrainingEnded, TrainingStarted
 from studio.core.training_config import TrainingConfig
-from studio.ml.callback import StudioCallback
+from studio.ml.callback import StudioCallback, TrainingStopped
 from studio.ml.datasets import LoadedData
 from studio.ml.pipeline import make_pipeline
 
@@ -62,11 +62,15 @@ def run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
     callback = StudioCallback(sink, control, epochs=config.epochs, steps_per_epoch=steps,
                               batch_size=config.batch_size)
     sink(TrainingStarted(config.epochs, steps, len(data.x_train), len(data.x_val)))
-    if not control.stop_requested:
-        model.fit(train, validation_data=val, epochs=config.epochs, verbose=0, shuffle=False,
-                  callbacks=[keras.callbacks.TerminateOnNaN(), callback])
+    stopped = control.stop_requested
+    if not stopped:
+        try:
+            model.fit(train, validation_data=val, epochs=config.epochs, verbose=0,
+                      shuffle=False, callbacks=[keras.callbacks.TerminateOnNaN(), callback])
+        except TrainingStopped:
+            stopped = True
     history = callback.history
     diverged = bool(history) and not math.isfinite(history[-1].get("loss", 0.0))
-    stopped = len(history) < config.epochs
+    stopped = stopped or len(history) < config.epochs
     sink(TrainingEnded(len(history), stopped))
     return TrainingResult(model, history, stopped, diverged)

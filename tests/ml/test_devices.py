@@ -56,3 +56,28 @@ def test_memory_growth_after_initialisation_is_reported_as_next_launch():
     results = apply_memory_growth({"/physical_device:GPU:0": True}, FakeSource(initialised=True))
     assert not any(r.applied for r in results)
     assert "takes effect at the next launch" in results[0].message
+
+
+def test_editing_the_model_does_not_initialise_tensorflow_devices():
+    """Summaries run while the user edits; if they initialised TensorFlow's devices, the
+    memory-growth policy could never be applied before training. Device configuration only
+    works before initialisation, so configuring two logical CPUs after a summary proves it."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import tensorflow as tf
+        from studio.core.defaults import default_project
+        from studio.ml.summary import summarize
+        project = default_project()
+        assert summarize(project.model, project.dataset.info).valid
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        print(len(tf.config.list_logical_devices("CPU")))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "2"

@@ -41,15 +41,32 @@ def test_stop_ends_within_one_batch_and_keeps_the_model(quick_project):
 
     project = replace(quick_project, training=replace(quick_project.training, epochs=50,
                                                       batch_size=16))
-    result = train_project(project, sink, control)
+    epochs_seen = []
+    result = train_project(project, lambda e: (sink(e), epochs_seen.append(e)
+                                               if isinstance(e, EpochEnded) else None), control)
     assert result.stopped_early
-    assert result.epochs_completed <= 1
-    # The stop is honoured after the batch in which it was requested.
+    # The stop is honoured after the batch in which it was requested; the cut-off epoch is
+    # not reported as an epoch (no validation pass, no history row).
     assert len(batches) == 1 and batches[0].step == 1
+    assert result.epochs_completed == 0 and epochs_seen == []
     data = load_dataset(project.dataset)
     predictions = result.model.predict(data.x_val[:5], verbose=0)
     assert predictions.shape == (5, 10)
     np.testing.assert_allclose(predictions.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_stop_during_the_last_epoch_is_still_a_stop(quick_project):
+    control = TrainingControl()
+    project = replace(quick_project, training=replace(quick_project.training, epochs=2,
+                                                      batch_size=16))
+
+    def sink(event):
+        if isinstance(event, BatchEnded) and event.epoch == 1:
+            control.request_stop()
+
+    result = train_project(project, sink, control)
+    assert result.stopped_early
+    assert result.epochs_completed == 1
 
 
 def test_pause_holds_training_until_resumed(quick_project):
