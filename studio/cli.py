@@ -7,9 +7,11 @@ one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,8 +64,41 @@ def run(command: str, argv: Sequence[str]) -> int:
         return 130
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null while TensorFlow starts: its absl logging writes
+    there directly, so one-line error messages would drown in CUDA probing noise. Only the
+    command line does this (a window's other threads must keep their stderr);
+    STUDIO_TF_VERBOSE=1 turns it off."""
+    if os.environ.get("STUDIO_TF_VERBOSE"):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable stderr
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _start_tensorflow() -> None:
+    with _native_stderr_silenced():
+        from studio.ml.runtime import start_tensorflow
+
+        start_tensorflow()
+
+
 def _summary(options: argparse.Namespace) -> int:
     project = load_project(options.project)
+    _start_tensorflow()
     from studio.ml.summary import summarize
 
     info = project.dataset.info
@@ -95,7 +130,13 @@ def _train(options: argparse.Namespace) -> int:
     output = Path(options.output)
     if output.exists() and not output.is_dir():
         raise StudioError(f"{output}: --output must be a folder, and this is a file.")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StudioError(f"{output}: cannot create the output folder "
+                          f"({error.strerror or error}).") from None
 
+    _start_tensorflow()
     from studio.ml.model_io import save_keras
     from studio.ml.session import train_project
 

@@ -97,3 +97,20 @@ def test_summary_of_an_invalid_stack_exits_2_with_the_reason(tmp_path):
         "studio summary: error: The output layer (layer 7, Dense) gives (5,), but the digits "
         "dataset has 10 classes: end with a Dense layer of 10 units and softmax activation."]
     assert "(5,)" in done.stdout
+
+
+def test_output_that_cannot_be_a_folder_and_too_small_a_split_exit_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    done = studio("train", str(default_project_path()), "--output", str(blocker / "run"))
+    assert done.returncode == 2
+    assert "cannot create the output folder" in done.stderr
+    data = default_project().to_dict()
+    data["dataset"]["validation_split"] = 0.001
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(data))
+    done = studio("train", str(path), "--output", str(tmp_path / "o"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "studio train: error: dataset.validation_split 0.001 keeps 2 of 1797 samples for "
+        "validation, fewer than the 10 classes: use at least 0.006."]

@@ -76,6 +76,8 @@ class DatasetSpec:
             seed=_typed(data, "seed", int, cls.seed),
         )
         spec.info  # noqa: B018 - validates the name
+        if not 0 <= spec.seed < 2**32:
+            raise DatasetError(f"dataset.seed must be from 0 to {2**32 - 1}; got {spec.seed}.")
         if not 0.0 < spec.validation_split < 0.9:
             raise DatasetError(
                 f"dataset.validation_split must be between 0 and 0.9 (exclusive); "

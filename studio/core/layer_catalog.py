@@ -7,6 +7,7 @@ here but asked of Keras (see ``studio.ml.summary``). Views build their forms fro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -53,6 +54,8 @@ class ParamSpec:
             return self._coerce_shape(value, where)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ModelSpecError(f"{where} must be a number, got {value!r}.")
+        if not math.isfinite(value):
+            raise ModelSpecError(f"{where} must be a finite number, got {value!r}.")
         if self.kind == "int":
             if int(value) != value:
                 raise ModelSpecError(f"{where} must be a whole number, got {value!r}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -29,7 +30,8 @@ class TrainingConfig:
                 f"got {self.optimizer!r}."
             )
         rate = self.learning_rate
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 10:
+        if (isinstance(rate, bool) or not isinstance(rate, int | float)
+                or not math.isfinite(rate) or not 0 < rate <= 10):
             raise ProjectError(
                 f"training.learning_rate must be a number above 0 and at most 10; got {rate!r}."
             )

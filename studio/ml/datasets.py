@@ -41,6 +41,13 @@ def load_dataset(spec: DatasetSpec) -> LoadedData:
         raise DatasetError(f"The {info.title} dataset could not be read: {error}") from None
     x = np.asarray(bunch.data, dtype="float32")
     y = np.asarray(bunch.target, dtype="int32")
+    classes = len(np.unique(y))
+    if round(len(y) * spec.validation_split) < classes:
+        raise DatasetError(
+            f"dataset.validation_split {spec.validation_split} keeps "
+            f"{round(len(y) * spec.validation_split)} of {len(y)} samples for validation, "
+            f"fewer than the {classes} classes: use at least {classes / len(y):.3f}."
+        )
     x_train, x_val, y_train, y_val = train_test_split(
         x, y, test_size=spec.validation_split, random_state=spec.seed, stratify=y
     )

@@ -68,3 +68,17 @@ def test_format_shape():
     assert format_shape((10,)) == "(10,)"
     assert format_shape((8, 8, None)) == "(8, 8, ?)"
     assert format_shape(None) == "—"
+
+
+def test_atomic_write_keeps_the_file_permissions(tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "shared.json"
+    target.write_text("old")
+    os.chmod(target, 0o644)
+    atomic_write_text(target, "new")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    fresh = tmp_path / "fresh.json"
+    atomic_write_text(fresh, "x")
+    assert stat.S_IMODE(fresh.stat().st_mode) & 0o044, "new files are not private (0600)"
