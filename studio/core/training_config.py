@@ -31,9 +31,9 @@ class TrainingConfig:
             )
         rate = self.learning_rate
         if (isinstance(rate, bool) or not isinstance(rate, int | float)
-                or not math.isfinite(rate) or not 0 < rate <= 10):
+                or not math.isfinite(rate) or not 1e-7 <= rate <= 10):
             raise ProjectError(
-                f"training.learning_rate must be a number above 0 and at most 10; got {rate!r}."
+                f"training.learning_rate must be a number from 1e-07 to 10; got {rate!r}."
             )
 
     def to_dict(self) -> dict[str, Any]:

@@ -56,6 +56,8 @@ def run_app(project_path: str | None = None) -> int:
     app.setOrganizationName("Training Studio")
     app.setApplicationVersion(__version__)
     window, error = create_window(project_path)
+    # Whatever ends the event loop, no QThread may outlive it.
+    app.aboutToQuit.connect(window.shutdown_workers)
     window.show()
     if error:
         window.show_error("Open project", error)

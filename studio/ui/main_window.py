@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
@@ -39,6 +40,10 @@ class MainWindow(QMainWindow):
         self.last_result: Any = None
         self.last_error = ""
         self._summary: ModelSummary | None = None
+        self._analysis_error = ""
+        #: Asked before unsaved changes would be lost; returns "save", "discard" or "cancel".
+        #: Tests replace it; the default asks with a dialog.
+        self.ask_unsaved: Callable[[str], str] = self._ask_unsaved_dialog
 
         self.builder = BuilderView(self.document)
         self.training = TrainingView(self.document)
@@ -89,6 +94,7 @@ class MainWindow(QMainWindow):
         self._document_changed()
 
     def _ml_failed(self, message: str) -> None:
+        self._analysis_error = message
         self.tf_status.setText("TensorFlow unavailable")
         self.builder.set_pending(message)
         self.show_error("TensorFlow", message)
@@ -97,6 +103,8 @@ class MainWindow(QMainWindow):
     # ----- project -------------------------------------------------------------------------
     def _document_changed(self) -> None:
         self._summary = None
+        if self.ml.ready:
+            self._analysis_error = ""
         self._update_title()
         if self.ml.ready:
             self.builder.set_pending("analysing…")
@@ -113,19 +121,45 @@ class MainWindow(QMainWindow):
 
     def _summary_failed(self, generation: int, message: str) -> None:
         if generation == self.ml.generation:
+            self._analysis_error = message
             self.builder.set_pending(message)
+            self._update_train_state()
+
+    def _ask_unsaved_dialog(self, action: str) -> str:
+        name = self.document.path.name if self.document.path else self.document.project.name
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {name} before you {action}?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(answer, "cancel")
+
+    def confirm_discard(self, action: str) -> bool:
+        """True when it is fine to drop the current project (saved, or the user agreed)."""
+        if not self.document.modified:
+            return True
+        answer = self.ask_unsaved(action)
+        if answer == "save":
+            return self.save_project()
+        return answer == "discard"
 
     def new_project(self) -> None:
         from studio.core.defaults import default_project
 
-        self.document.replace(default_project(), None)
+        if self.confirm_discard("start a new project"):
+            self.document.replace(default_project(), None)
 
     def open_project(self, path: str | Path) -> bool:
         """Open ``path``; on failure the current project stays and the error is shown."""
+        if not self.confirm_discard("open another project"):
+            return False
         try:
             self.document.open(Path(path))
         except StudioError as error:
             self.show_error("Open project", str(error))
+            return False
+        except Exception as error:  # an unexpected bug must not take the window down
+            self.show_error("Open project", f"{path}: could not be opened ({error}).")
             return False
         self._show_message(f"Opened {path}")
         return True
@@ -156,6 +190,8 @@ class MainWindow(QMainWindow):
     def can_train(self) -> tuple[bool, str]:
         if self.runner.running:
             return False, ""
+        if self._analysis_error:
+            return False, self._analysis_error
         if not self.ml.ready:
             return False, "Train is available once TensorFlow has loaded."
         if self._summary is None:
@@ -185,6 +221,7 @@ class MainWindow(QMainWindow):
     def stop_training(self) -> None:
         if self.runner.running:
             self.runner.stop()
+            self.training.pause_button.setEnabled(False)  # a stopping run cannot pause
             self.training.append_log("Stopping after the current batch…")
 
     def _pause_requested(self, pause: bool) -> None:
@@ -232,14 +269,16 @@ class MainWindow(QMainWindow):
             self._show_message("Train a model first.")
             return False
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(self, "Save model", "model.keras",
-                                                  "Keras model (*.keras)")
-            if not name:
+            dialog = QFileDialog(self, "Save model", "model.keras", "Keras model (*.keras)")
+            dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            dialog.setDefaultSuffix("keras")  # added before the overwrite check, not after
+            if not dialog.exec():
                 return False
-            path = name
+            path = dialog.selectedFiles()[0]
         path = Path(path)
         if path.suffix != ".keras":
-            path = path.with_name(path.name + ".keras")
+            self.show_error("Save model", f"{path}: a Keras model file must end in .keras.")
+            return False
         self.ml.save_model(self.trained_model, str(path))
         return True
 
@@ -307,10 +346,18 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok,
                           self)
         box.setAccessibleName(f"{title} error")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop a running training and the ML thread before the window goes."""
+        """Offer to save, then stop a running training and the ML thread."""
+        if not self.confirm_discard("quit"):
+            event.ignore()
+            return
+        self.shutdown_workers()
+        event.accept()
+
+    def shutdown_workers(self) -> None:
+        """Stop training (within one batch) and the ML thread; safe to call twice."""
         self.runner.stop_and_wait()
         self.ml.shutdown()
-        event.accept()

@@ -7,6 +7,8 @@ already-typed values.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -80,8 +82,10 @@ class ParamForm(QWidget):
             return box
         if spec.kind == "float":
             dbox = QDoubleSpinBox()
-            dbox.setDecimals(4)
-            dbox.setSingleStep(0.05)
+            # Enough decimals to show the smallest allowed value (e.g. epsilon = 1e-8).
+            smallest = spec.minimum if spec.minimum and spec.minimum > 0 else 1e-4
+            dbox.setDecimals(min(10, max(4, -math.floor(math.log10(smallest)) + 1)))
+            dbox.setSingleStep(0.05 if (spec.maximum or 1) >= 0.5 else smallest * 10)
             dbox.setRange(spec.minimum or 0.0, spec.maximum if spec.maximum is not None else 1e9)
             dbox.valueChanged.connect(lambda v: self.value_changed.emit(name, float(v)))
             return dbox

@@ -65,9 +65,9 @@ class TrainingView(QWidget):
         self.optimizer_combo = QComboBox()
         self.optimizer_combo.addItems(list(OPTIMIZERS))
         self.lr_box = QDoubleSpinBox()
-        self.lr_box.setDecimals(5)
-        self.lr_box.setRange(0.00001, 10.0)
-        self.lr_box.setSingleStep(0.0005)
+        self.lr_box.setDecimals(7)
+        self.lr_box.setRange(0.0000001, 10.0)
+        self.lr_box.setSingleStep(0.0001)
         settings = QGroupBox("Settings")
         form = QFormLayout(settings)
         for label, widget, tip in (
@@ -241,9 +241,9 @@ class TrainingView(QWidget):
 
     def _started(self, event: TrainingStarted) -> None:
         self._epochs, self._steps = event.epochs, event.steps_per_epoch
-        self._started_at = time.perf_counter()
+        now = self._started_at = time.perf_counter()
         self._paused_total = 0.0
-        self._paused_since = None
+        self._paused_since = now if self.pause_button.isChecked() else None
         for plot in self.create_plots():
             plot.clear_data()
         self.progress.setValue(0)

@@ -91,6 +91,9 @@ class TrainingRunner(QObject):
         worker = _TrainingWorker(project, self._control, memory_growth or {})
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
+        # Deleted on its own thread as that thread ends (a deleteLater from here, after the
+        # thread has gone, would never run).
+        thread.finished.connect(worker.deleteLater)
         worker.training_event.connect(self.training_event)
         worker.memory_policy_applied.connect(self.memory_policy_applied)
         thread.finished.connect(self._on_thread_finished)
@@ -122,7 +125,6 @@ class TrainingRunner(QObject):
             return
         thread.wait()
         self._thread = self._worker = None
-        worker.deleteLater()
         thread.deleteLater()
         outcome = worker.outcome
         if outcome is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from studio.ml.devices import apply_memory_growth, inventory
 
 
@@ -39,8 +41,9 @@ def test_inventory_lists_fake_gpus_with_details():
 
 
 def test_inventory_without_gpu_says_why():
-    report = inventory()  # the real TensorFlow on this CPU-only machine
-    assert report.gpus == ()
+    report = inventory()  # the real TensorFlow
+    if report.gpus:
+        pytest.skip("this machine has a GPU; the no-GPU message is for machines without one")
     assert report.no_gpu_reason and "GPU" in report.no_gpu_reason
     assert report.cpu_cores >= 1
 

@@ -58,6 +58,15 @@ def test_window_larger_than_input_is_explained():
     assert "Layer 1 (Conv2D)" in problem.message
 
 
+def test_pooling_window_larger_than_input_is_explained():
+    spec = ModelSpec((LayerSpec.create("MaxPooling2D", pool_size=9), LayerSpec.create("Flatten"),
+                      LayerSpec.create("Dense", units=10, activation="softmax")))
+    problem = summarize(spec, DIGITS).problems[0]
+    assert problem.message == (
+        "Layer 1 (MaxPooling2D): its window does not fit the input (8, 8, 1). Use a smaller "
+        "kernel or pool size, padding 'same', or remove a pooling layer above it.")
+
+
 def test_reshape_to_a_wrong_size_names_the_layer():
     spec = ModelSpec((LayerSpec.create("Reshape", target_shape=[7, 7]),
                       LayerSpec.create("Flatten"),

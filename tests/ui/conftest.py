@@ -17,6 +17,7 @@ def quick_project(epochs=2):
 def window(qtbot):
     """The real main window, shown offscreen, with TensorFlow loaded in the background."""
     win = MainWindow(quick_project())
+    win.ask_unsaved = lambda action: "discard"  # tests end with unsaved edits
     qtbot.addWidget(win)
     win.show()
     win.start_background_loading()

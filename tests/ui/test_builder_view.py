@@ -100,3 +100,13 @@ def test_changing_dataset_is_an_edit(qtbot):
     assert "3 classes" in view.dataset_label.text()
     document.undo_stack.undo()
     assert view.dataset_combo.currentData() == "digits"
+
+
+def test_small_float_parameters_are_shown_and_editable(qtbot):
+    _document, view = make_builder(qtbot)
+    view.add_layer("LayerNormalization", index=0)
+    epsilon = view.form.editor("epsilon")
+    assert epsilon.minimum() == 1e-8 and epsilon.decimals() >= 9
+    epsilon.setValue(1e-5)
+    assert view.spec.layers[0].params["epsilon"] == 1e-5
+    assert epsilon.textFromValue(epsilon.value()).rstrip("0").endswith("00001")
