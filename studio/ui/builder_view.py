@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -33,6 +34,7 @@ from studio.core.errors import ModelSpecError
 from studio.core.layer_catalog import LAYER_TYPES
 from studio.core.model_spec import LayerSpec, ModelSpec
 from studio.core.summary import ModelSummary, format_shape
+from studio.ui.code_pane import CodePane
 from studio.ui.document import ProjectDocument
 from studio.ui.param_form import ParamForm
 
@@ -105,6 +107,11 @@ class BuilderView(QWidget):
         form_layout = QVBoxLayout(self.form_box)
         form_layout.addWidget(self.form)
         form_layout.addStretch(1)
+        self.code_pane = CodePane(document)
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.form_box, "Layer")
+        self.side_tabs.addTab(self.code_pane, "Keras code")
+        self.side_tabs.setAccessibleName("Layer parameters and Keras code")
 
         self.totals_label = QLabel()
         self.totals_label.setAccessibleName("Parameter totals")
@@ -139,8 +146,8 @@ class BuilderView(QWidget):
         splitter = QSplitter()
         splitter.addWidget(self.layer_palette)
         splitter.addWidget(middle)
-        splitter.addWidget(self.form_box)
-        splitter.setSizes([190, 560, 250])
+        splitter.addWidget(self.side_tabs)
+        splitter.setSizes([190, 560, 330])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)

@@ -110,3 +110,19 @@ def test_small_float_parameters_are_shown_and_editable(qtbot):
     epsilon.setValue(1e-5)
     assert view.spec.layers[0].params["epsilon"] == 1e-5
     assert epsilon.textFromValue(epsilon.value()).rstrip("0").endswith("00001")
+
+
+def test_keras_code_pane_follows_edits_copies_and_saves(qtbot, tmp_path):
+    from PySide6.QtGui import QGuiApplication
+
+    _document, view = make_builder(qtbot)
+    pane = view.code_pane
+    assert "keras.layers.Conv2D(filters=16" in pane.editor.toPlainText()
+    assert pane.editor.isReadOnly()
+    view.select(4)
+    view.form.editor("units").setValue(48)
+    assert "keras.layers.Dense(units=48" in pane.editor.toPlainText()
+    pane.copy()
+    assert QGuiApplication.clipboard().text() == pane.editor.toPlainText()
+    saved = pane.save(tmp_path / "model.py")
+    assert saved is not None and saved.read_text() == pane.editor.toPlainText()

@@ -1,0 +1,40 @@
+"""Run the generated script in its own interpreter: same layers, shapes, parameters; trains."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+from studio.core.defaults import default_project
+from studio.core.keras_code import keras_script
+from studio.ml.summary import build_model
+
+PROBE = """
+import json, runpy, sys
+module = runpy.run_path(sys.argv[1])
+model = module["build_model"]()
+print(json.dumps([[l.__class__.__name__, list(l.output.shape[1:]), l.count_params()]
+                  for l in model.layers]))
+"""
+
+
+def test_generated_script_builds_the_same_model_and_trains(tmp_path):
+    project = default_project()
+    project = replace(project, training=replace(project.training, epochs=1))
+    script = tmp_path / "digits_cnn.py"
+    script.write_text(keras_script(project))
+    done = subprocess.run([sys.executable, "-c", PROBE, str(script)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    layers = json.loads(done.stdout.strip().splitlines()[-1])
+    model = build_model(project.model, project.dataset.info)
+    expected = [[layer.__class__.__name__, list(layer.output.shape[1:]), layer.count_params()]
+                for layer in model.layers[1:]]
+    assert layers == expected
+
+    trained = subprocess.run([sys.executable, str(script), "--train"], capture_output=True,
+                             text=True, timeout=300)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "val_accuracy" in trained.stdout
