@@ -2,7 +2,7 @@
 
 Listing physical devices does not initialise them; ``set_memory_growth`` only works before
 they are initialised and raises RuntimeError after, which is reported honestly as needing a
-restart (see ../shared/DESIGN.md, "GPU memory growth").
+restart.
 """
 
 from __future__ import annotations

@@ -63,7 +63,9 @@ class BuilderView(QWidget):
         self.dataset_label = QLabel()
 
         self.layer_palette = QTreeWidget()
-        self.layer_palette.setHeaderLabel("Layers (double-click or Enter to add)")
+        self.layer_palette.setHeaderLabel("Layers")
+        self.layer_palette.setToolTip("Double-click a layer, or select it and press Enter, to "
+                                      "add it below the selected layer.")
         self.layer_palette.setAccessibleName("Layer palette")
         self._fill_palette()
         self.layer_palette.itemActivated.connect(lambda *_: self.add_selected_layer())

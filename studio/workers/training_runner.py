@@ -55,7 +55,7 @@ class _TrainingWorker(QObject):
         from studio.ml.session import train_project
 
         # Applied right before the first training, while TensorFlow has not yet
-        # initialised the GPUs (DESIGN.md, "GPU memory growth").
+        # initialised the GPUs; afterwards TensorFlow refuses the change.
         self.memory_policy_applied.emit(apply_memory_growth(self._memory_growth))
         return train_project(self._project, self._emit_event, self._control)
 
