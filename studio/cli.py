@@ -74,9 +74,10 @@ def _native_stderr_silenced() -> Iterator[None]:
         yield
         return
     try:
-        sys.stderr.flush()
+        if sys.stderr is not None:
+            sys.stderr.flush()
         saved = os.dup(2)
-    except (OSError, ValueError):  # no usable stderr
+    except (OSError, ValueError):  # no usable stderr (closed, or not a file)
         yield
         return
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -6,8 +6,6 @@ window and the command line can never drift apart.
 
 from __future__ import annotations
 
-import keras
-
 from studio.core.control import TrainingControl
 from studio.core.events import EventSink
 from studio.core.project import Project
@@ -19,9 +17,9 @@ from studio.ml.training import TrainingResult, run_training
 def train_project(project: Project, sink: EventSink, control: TrainingControl | None = None
                   ) -> TrainingResult:
     """Blocking; raises StudioError subclasses for problems the user can fix."""
-    keras.utils.set_random_seed(project.dataset.seed)
     data = load_dataset(project.dataset)
-    model = build_model(project.model, data.info, name=_model_name(project.name))
+    model = build_model(project.model, data.info, name=_model_name(project.name),
+                        seed=project.dataset.seed)
     return run_training(model, data, project.training, sink, control or TrainingControl(),
                         seed=project.dataset.seed)
 

@@ -7,6 +7,7 @@ layer and says how to fix it).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +26,8 @@ from studio.ml.layers import make_layer
 #: Larger models would not fit in memory on a typical machine (4 bytes per weight, plus
 #: optimizer state): they are refused before training rather than crashing it.
 MAX_PARAMETERS = 100_000_000
+#: Likewise for one layer's output (activations are kept for every sample of a batch).
+MAX_VALUES_PER_SAMPLE = 50_000_000
 
 _RANK_NAMES = {1: "1-D input per sample (features,)", 2: "2-D input per sample (steps, channels)",
                3: "3-D input per sample (height, width, channels)"}
@@ -34,12 +37,20 @@ def layer_name(index: int, type_name: str) -> str:
     return f"{index + 1:02d}_{type_name.lower()}"
 
 
-def build_model(spec: ModelSpec, info: DatasetInfo, name: str = "studio_model") -> keras.Model:
-    """A functional Keras model for ``spec`` on ``info``'s inputs; raises ModelSpecError."""
+def build_model(spec: ModelSpec, info: DatasetInfo, name: str = "studio_model",
+                seed: int | None = None) -> keras.Model:
+    """A functional Keras model for ``spec`` on ``info``'s inputs; raises ModelSpecError.
+
+    With ``seed``, every random number generator is seeded after the analysis and right
+    before the real layers are made: probing layers for the analysis draws random seeds only
+    when its cache misses, which must not change the starting weights.
+    """
     summary = summarize(spec, info)
     if summary.problems:
         problem = summary.problems[0]
         raise ModelSpecError(problem.message, layer_index=problem.layer_index)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=info.input_shape, name="input")
     x = inputs
     for index, layer_spec in enumerate(spec.layers):
@@ -115,6 +126,14 @@ def summarize(spec: ModelSpec, info: DatasetInfo) -> ModelSummary:
             rows.append(LayerRow(index, name, layer_spec.type, None, None))
             continue
         shape = facts.output_shape
+        values = math.prod(d or 1 for d in shape)
+        if values > MAX_VALUES_PER_SAMPLE:
+            problems.append(LayerProblem(index, f"Layer {index + 1} ({layer_spec.type}) "
+                                                f"outputs {format_shape(shape)}: {values:,} "
+                                                "values per sample, too many to train. Use "
+                                                "smaller strides, kernels or filters."))
+            rows.append(LayerRow(index, name, layer_spec.type, shape, None))
+            continue
         trainable += facts.trainable
         frozen += facts.non_trainable
         rows.append(LayerRow(index, name, layer_spec.type, shape,

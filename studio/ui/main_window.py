@@ -41,9 +41,10 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self._summary: ModelSummary | None = None
         self._analysis_error = ""
-        #: Asked before unsaved changes would be lost; returns "save", "discard" or "cancel".
-        #: Tests replace it; the default asks with a dialog.
-        self.ask_unsaved: Callable[[str], str] = self._ask_unsaved_dialog
+        self.model_unsaved = False  # a trained model that was not saved yet
+        #: Asked before unsaved work (subject: "project" or "trained model") would be lost;
+        #: returns "save", "discard" or "cancel". Tests replace it; the default is a dialog.
+        self.ask_unsaved: Callable[[str, str], str] = self._ask_unsaved_dialog
 
         self.builder = BuilderView(self.document)
         self.training = TrainingView(self.document)
@@ -125,10 +126,12 @@ class MainWindow(QMainWindow):
             self.builder.set_pending(message)
             self._update_train_state()
 
-    def _ask_unsaved_dialog(self, action: str) -> str:
+    def _ask_unsaved_dialog(self, action: str, subject: str) -> str:
         name = self.document.path.name if self.document.path else self.document.project.name
+        question = (f"Save the changes to {name} before you {action}?" if subject == "project"
+                    else f"The trained model has not been saved. Save it before you {action}?")
         answer = QMessageBox.question(
-            self, "Unsaved changes", f"Save the changes to {name} before you {action}?",
+            self, "Unsaved changes", question,
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
         return {QMessageBox.StandardButton.Save: "save",
@@ -136,12 +139,19 @@ class MainWindow(QMainWindow):
 
     def confirm_discard(self, action: str) -> bool:
         """True when it is fine to drop the current project (saved, or the user agreed)."""
-        if not self.document.modified:
-            return True
-        answer = self.ask_unsaved(action)
-        if answer == "save":
-            return self.save_project()
-        return answer == "discard"
+        if self.document.modified:
+            answer = self.ask_unsaved(action, "project")
+            if answer == "cancel" or (answer == "save" and not self.save_project()):
+                return False
+        if self.model_unsaved:
+            answer = self.ask_unsaved(action, "trained model")
+            if answer == "save":
+                self.save_model()  # saved in the background: the user repeats the action
+                return False
+            if answer != "discard":
+                return False
+            self.model_unsaved = False
+        return True
 
     def new_project(self) -> None:
         from studio.core.defaults import default_project
@@ -233,6 +243,7 @@ class MainWindow(QMainWindow):
     def _training_finished(self, result: Any) -> None:
         self.trained_model = result.model
         self.last_result = result
+        self.model_unsaved = True
         epochs = result.epochs_completed
         if result.diverged:
             text = f"Stopped at epoch {epochs}: the loss became NaN or infinite."
@@ -283,6 +294,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _model_saved(self, path: str) -> None:
+        self.model_unsaved = False
         self._show_message(f"Saved model to {path}")
         self.training.append_log(f"Saved model to {path}")
         self.model_saved.emit(path)

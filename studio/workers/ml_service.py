@@ -56,6 +56,11 @@ class _MlWorker(QObject):
             return
         self.summarized.emit(generation, summary)
 
+    @Slot()
+    def finish(self) -> None:
+        """Queued behind all earlier requests, so everything asked before it is done."""
+        self.thread().quit()
+
     @Slot(object, str)
     def save(self, model: Any, path: str) -> None:
         try:
@@ -83,6 +88,7 @@ class MlService(QObject):
     _load_requested = Signal()
     _summary_requested = Signal(int, object, object)
     _save_requested = Signal(object, str)
+    _finish_requested = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -96,6 +102,7 @@ class MlService(QObject):
         self._load_requested.connect(self._worker.load)
         self._summary_requested.connect(self._worker.summarize)
         self._save_requested.connect(self._worker.save)
+        self._finish_requested.connect(self._worker.finish)
         self._worker.loaded.connect(self._on_loaded)
         self._worker.load_failed.connect(self.load_failed)
         self._worker.summarized.connect(self.summarized)
@@ -122,9 +129,13 @@ class MlService(QObject):
         self._save_requested.emit(model, path)
 
     def shutdown(self) -> None:
-        """Finish queued work and stop the thread (waits for a TensorFlow import under way)."""
+        """Finish queued work (a model save, say) and stop the thread.
+
+        ``QThread.quit`` would drop requests still in the queue, so the worker is asked to
+        quit by a request queued behind them.
+        """
         if self._thread.isRunning():
-            self._thread.quit()
+            self._finish_requested.emit()
             self._thread.wait()
 
     def _on_loaded(self, report: object) -> None:

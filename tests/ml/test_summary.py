@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 import pytest
 
 from studio.core.dataset_catalog import BUILTIN_DATASETS
@@ -143,3 +144,24 @@ def test_cached_answers_depend_on_the_input_shape_and_parameters():
     wider = summarize(ModelSpec((dense.with_param("units", 5),)), BUILTIN_DATASETS["iris"])
     assert wider.total_params == 4 * 5 + 5
     assert summarize(ModelSpec((dense,)), BUILTIN_DATASETS["iris"]) == iris
+
+
+def test_huge_layer_outputs_are_refused_even_with_few_parameters():
+    up = LayerSpec.create("Conv2DTranspose", filters=1, kernel_size=64, strides=32)
+    spec = ModelSpec((up, up, up, LayerSpec.create("GlobalAveragePooling2D"),
+                      LayerSpec.create("Dense", units=10, activation="softmax")))
+    summary = summarize(spec, DIGITS)
+    assert not summary.valid
+    assert summary.problems[0].layer_index == 1  # (9248, 9248, 1) already
+    assert "values per sample, too many to train" in summary.problems[0].message
+
+
+def test_starting_weights_do_not_depend_on_the_analysis_cache():
+    from studio.ml import summary as summary_module
+
+    spec = default_project().model
+    summary_module._layer_facts.cache_clear()
+    cold = build_model(spec, DIGITS, seed=3).get_weights()
+    warm = build_model(spec, DIGITS, seed=3).get_weights()
+    for a, b in zip(cold, warm, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -17,7 +17,7 @@ def quick_project(epochs=2):
 def window(qtbot):
     """The real main window, shown offscreen, with TensorFlow loaded in the background."""
     win = MainWindow(quick_project())
-    win.ask_unsaved = lambda action: "discard"  # tests end with unsaved edits
+    win.ask_unsaved = lambda action, subject: "discard"  # tests end with unsaved work
     qtbot.addWidget(win)
     win.show()
     win.start_background_loading()

@@ -98,7 +98,8 @@ def test_a_failed_save_keeps_the_old_file(window, tmp_path, monkeypatch):
 
 def test_unsaved_changes_are_offered_to_save_before_they_are_lost(window, tmp_path):
     answers = []
-    window.ask_unsaved = lambda action: answers.pop(0)
+    asked = []
+    window.ask_unsaved = lambda action, subject: (asked.append(subject), answers.pop(0))[1]
     window.builder.add_layer("Dropout", index=6)
     answers.append("cancel")
     window.new_project()
@@ -112,6 +113,23 @@ def test_unsaved_changes_are_offered_to_save_before_they_are_lost(window, tmp_pa
     window.new_project()
     assert len(load_project(tmp_path / "saved.json").model.layers) == 9
     assert len(window.document.project.model.layers) == 7
+    assert asked == ["project"] * 3
+
+
+def test_an_unsaved_trained_model_is_not_dropped_silently(window, qtbot, tmp_path):
+    asked = []
+    answers = ["cancel", "discard"]
+    window.ask_unsaved = lambda action, subject: (asked.append(subject), answers.pop(0))[1]
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.train()
+    assert window.model_unsaved
+    window.new_project()
+    assert asked == ["trained model"] and window.trained_model is not None
+    with qtbot.waitSignal(window.model_saved, timeout=30000):
+        window.save_model(tmp_path / "m.keras")
+    assert not window.model_unsaved
+    window.new_project()  # nothing unsaved: no question
+    assert asked == ["trained model"]
 
 
 def test_window_stays_responsive_while_training(window, qtbot):

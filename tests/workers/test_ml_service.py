@@ -57,3 +57,18 @@ def test_worker_skips_a_request_that_a_newer_one_superseded(qtbot):
     assert answered == []
     worker.summarize(5, spec, info)
     assert answered == [5]
+
+
+def test_shutdown_finishes_a_queued_save_first(qtbot, tmp_path):
+    service = MlService()
+    with qtbot.waitSignal(service.loaded, timeout=60000):
+        service.start()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    saved = []
+    service.saved.connect(saved.append)
+    spec, info = default_project().model, BUILTIN_DATASETS["digits"]
+    for _ in range(3):  # work queued ahead of the save
+        service.request_summary(spec, info)
+    service.save_model(model, str(tmp_path / "late.keras"))
+    service.shutdown()  # as when the window closes right after "Save model"
+    assert (tmp_path / "late.keras").is_file()
