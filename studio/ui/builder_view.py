@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -34,6 +34,7 @@ from studio.core.errors import ModelSpecError
 from studio.core.layer_catalog import LAYER_TYPES
 from studio.core.model_spec import LayerSpec, ModelSpec
 from studio.core.summary import ModelSummary, format_shape
+from studio.core.templates import TEMPLATES
 from studio.ui.code_pane import CodePane
 from studio.ui.document import ProjectDocument
 from studio.ui.param_form import ParamForm
@@ -61,6 +62,16 @@ class BuilderView(QWidget):
                                       "shape and the number of classes.")
         self.dataset_combo.currentIndexChanged.connect(self._dataset_chosen)
         self.dataset_label = QLabel()
+        self.template_combo = QComboBox()
+        self.template_combo.setAccessibleName("Template")
+        self.template_combo.setToolTip("Replace the stack with a starting point adapted to "
+                                       "the dataset (undo brings the old one back)")
+        for template in TEMPLATES.values():
+            self.template_combo.addItem(template.title, template.name)
+        self.template_button = QPushButton("Use template")
+        self.template_button.setAccessibleName("Use template")
+        self.template_button.clicked.connect(
+            lambda: self.apply_template(self.template_combo.currentData()))
 
         self.layer_palette = QTreeWidget()
         self.layer_palette.setHeaderLabel("Layers")
@@ -130,6 +141,9 @@ class BuilderView(QWidget):
         top.addWidget(QLabel("Dataset:"))
         top.addWidget(self.dataset_combo)
         top.addWidget(self.dataset_label, 1)
+        top.addWidget(QLabel("Start from:"))
+        top.addWidget(self.template_combo)
+        top.addWidget(self.template_button)
         buttons = QHBoxLayout()
         for button in (self.add_button, self.remove_button, self.up_button, self.down_button,
                        self.duplicate_button):
@@ -226,6 +240,17 @@ class BuilderView(QWidget):
         self._set_spec(self.spec.inserted(index + 1, layer), f"Duplicate {layer.type}")
         self.select(index + 1)
 
+    def apply_template(self, name: str) -> bool:
+        """Replace the stack with template ``name`` adapted to the dataset (one undo step)."""
+        template = TEMPLATES[name]
+        info = self._document.project.dataset.info
+        reason = template.unavailable_reason(info)
+        if reason:
+            self.message.emit(reason)
+            return False
+        self._set_spec(template.build(info), f"Use template {template.title}")
+        return True
+
     def apply_fix(self) -> None:
         """Apply the fix the analysis suggested (e.g. output units = number of classes)."""
         problem = self._summary.problems[0] if self._summary and self._summary.problems else None
@@ -275,6 +300,13 @@ class BuilderView(QWidget):
         self.dataset_combo.blockSignals(False)
         self.dataset_label.setText(f"input {format_shape(info.input_shape)} → "
                                    f"{info.num_classes} classes, {info.samples} samples")
+        model = self.template_combo.model()
+        for row, template in enumerate(TEMPLATES.values()):
+            reason = template.unavailable_reason(info)
+            item = model.item(row) if isinstance(model, QStandardItemModel) else None
+            if item is not None:
+                item.setEnabled(reason is None)
+                item.setToolTip(reason or "")
         selected = self.selected_index()
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.spec.layers))

@@ -165,3 +165,17 @@ def test_starting_weights_do_not_depend_on_the_analysis_cache():
     warm = build_model(spec, DIGITS, seed=3).get_weights()
     for a, b in zip(cold, warm, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_every_applicable_template_is_a_valid_stack_for_every_dataset():
+    from studio.core.templates import TEMPLATES
+
+    checked = 0
+    for info in BUILTIN_DATASETS.values():
+        for template in TEMPLATES.values():
+            if template.unavailable_reason(info):
+                continue
+            summary = summarize(template.build(info), info)
+            assert summary.valid, (template.name, info.name, summary.problems)
+            checked += 1
+    assert checked >= 14

@@ -126,3 +126,20 @@ def test_keras_code_pane_follows_edits_copies_and_saves(qtbot, tmp_path):
     assert QGuiApplication.clipboard().text() == pane.editor.toPlainText()
     saved = pane.save(tmp_path / "model.py")
     assert saved is not None and saved.read_text() == pane.editor.toPlainText()
+
+
+def test_templates_adapt_to_the_dataset_and_undo(qtbot):
+    document, view = make_builder(qtbot)
+    view.dataset_combo.setCurrentIndex(view.dataset_combo.findData("wine"))
+    lenet_row = view.template_combo.findData("lenet")
+    item = view.template_combo.model().item(lenet_row)
+    assert not item.isEnabled() and "needs image samples" in item.toolTip()
+    messages = []
+    view.message.connect(messages.append)
+    assert not view.apply_template("lenet") and "needs image samples" in messages[0]
+    view.template_combo.setCurrentIndex(view.template_combo.findData("mlp"))
+    qtbot.mouseClick(view.template_button, Qt.MouseButton.LeftButton)
+    assert view.spec.layers[-1].params["units"] == 3  # wine has 3 classes
+    assert view.table.rowCount() == len(view.spec.layers)
+    document.undo_stack.undo()
+    assert view.spec == default_project().model
