@@ -15,6 +15,14 @@ from studio.core.defaults import default_project, default_project_path
 from studio.ml.datasets import load_dataset
 
 
+def write_project(path, change):
+    """Write the default project to ``path`` after ``change(data)`` edits its dict."""
+    data = default_project().to_dict()
+    change(data)
+    path.write_text(json.dumps(data))
+    return path
+
+
 def studio(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True,
                           text=True, cwd=cwd, timeout=300)
@@ -54,10 +62,8 @@ def test_missing_project_exits_2_with_one_line(tmp_path):
 
 
 def test_invalid_project_exits_2_naming_the_problem(tmp_path):
-    data = default_project().to_dict()
-    data["model"]["layers"].insert(4, {"type": "Conv2D", "params": {}})  # after Flatten
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(data))
+    path = write_project(tmp_path / "bad.json", lambda data: data["model"]["layers"].insert(
+        4, {"type": "Conv2D", "params": {}}))  # after Flatten
     done = studio("train", str(path), "--output", str(tmp_path / "o"))
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
@@ -87,10 +93,8 @@ def test_summary_prints_the_layer_table():
 
 
 def test_summary_of_an_invalid_stack_exits_2_with_the_reason(tmp_path):
-    data = default_project().to_dict()
-    data["model"]["layers"][-1]["params"]["units"] = 5
-    path = tmp_path / "five.json"
-    path.write_text(json.dumps(data))
+    path = write_project(tmp_path / "five.json",
+                         lambda data: data["model"]["layers"][-1]["params"].update(units=5))
     done = studio("summary", str(path))
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
@@ -105,10 +109,8 @@ def test_output_that_cannot_be_a_folder_and_too_small_a_split_exit_2(tmp_path):
     done = studio("train", str(default_project_path()), "--output", str(blocker / "run"))
     assert done.returncode == 2
     assert "cannot create the output folder" in done.stderr
-    data = default_project().to_dict()
-    data["dataset"]["validation_split"] = 0.001
-    path = tmp_path / "tiny.json"
-    path.write_text(json.dumps(data))
+    path = write_project(tmp_path / "tiny.json",
+                         lambda data: data["dataset"].update(validation_split=0.001))
     done = studio("train", str(path), "--output", str(tmp_path / "o"))
     assert done.returncode == 2
     assert done.stderr.splitlines() == [

@@ -42,10 +42,11 @@ def load_dataset(spec: DatasetSpec) -> LoadedData:
     x = np.asarray(bunch.data, dtype="float32")
     y = np.asarray(bunch.target, dtype="int32")
     classes = len(np.unique(y))
-    if round(len(y) * spec.validation_split) < classes:
+    kept = round(len(y) * spec.validation_split)
+    if kept < classes:
         raise DatasetError(
             f"dataset.validation_split {spec.validation_split} keeps "
-            f"{round(len(y) * spec.validation_split)} of {len(y)} samples for validation, "
+            f"{kept} of {len(y)} samples for validation, "
             f"fewer than the {classes} classes: use at least {classes / len(y):.3f}."
         )
     x_train, x_val, y_train, y_val = train_test_split(

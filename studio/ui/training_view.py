@@ -57,6 +57,7 @@ class TrainingView(QWidget):
         self._epochs = 1
         self._steps = 1
         self._running = False
+        self._can_train = False
 
         self.epochs_box = QSpinBox()
         self.epochs_box.setRange(1, 100_000)
@@ -194,7 +195,7 @@ class TrainingView(QWidget):
 
     def set_running(self, running: bool) -> None:
         self._running = running
-        self.train_button.setEnabled(not running and getattr(self, "_can_train", False))
+        self.train_button.setEnabled(not running and self._can_train)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         for widget in (self.epochs_box, self.batch_box, self.optimizer_combo, self.lr_box):

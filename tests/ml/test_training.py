@@ -32,18 +32,18 @@ def test_training_learns_and_reports_every_epoch(quick_project):
 
 def test_stop_ends_within_one_batch_and_keeps_the_model(quick_project):
     control = TrainingControl()
-    batches = []
+    batches, epochs_seen = [], []
 
     def sink(event):
         if isinstance(event, BatchEnded):
             batches.append(event)
             control.request_stop()  # as if the user pressed Stop during the first batch
+        elif isinstance(event, EpochEnded):
+            epochs_seen.append(event)
 
     project = replace(quick_project, training=replace(quick_project.training, epochs=50,
                                                       batch_size=16))
-    epochs_seen = []
-    result = train_project(project, lambda e: (sink(e), epochs_seen.append(e)
-                                               if isinstance(e, EpochEnded) else None), control)
+    result = train_project(project, sink, control)
     assert result.stopped_early
     # The stop is honoured after the batch in which it was requested; the cut-off epoch is
     # not reported as an epoch (no validation pass, no history row).
