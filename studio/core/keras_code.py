@@ -8,7 +8,7 @@ dataset and settings it also loads the data the same way, compiles and trains.
 from __future__ import annotations
 
 from studio import __version__
-from studio.core.layer_catalog import ParamValue
+from studio.core.keras_arguments import NOT_BUILT, argument_code, keras_arguments
 from studio.core.model_spec import LayerSpec
 from studio.core.project import Project
 
@@ -21,14 +21,15 @@ _LOADERS = {
 _OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "adamw": "AdamW"}
 
 
-def _literal(value: ParamValue) -> str:
-    if isinstance(value, tuple):
-        return repr(tuple(value))
-    return repr(value)
+_ADAPT = """
+    for layer in model.layers:  # learn the Normalization statistics from the training split
+        if isinstance(layer, keras.layers.Normalization):
+            upstream = keras.Model(model.inputs, layer.input)
+            layer.adapt(upstream.predict(x_train, verbose=0))"""
 
 
 def _layer_line(index: int, layer: LayerSpec) -> str:
-    args = [f"{name}={_literal(value)}" for name, value in layer.params.items()]
+    args = [f"{name}={argument_code(value)}" for name, value in keras_arguments(layer).items()]
     args.append(f'name="{index + 1:02d}_{layer.type.lower()}"')
     return f"        keras.layers.{layer.type}({', '.join(args)}),"
 
@@ -37,7 +38,9 @@ def keras_script(project: Project) -> str:
     info = project.dataset.info
     training = project.training
     split = project.dataset
-    layers = "\n".join(_layer_line(i, layer) for i, layer in enumerate(project.model.layers))
+    layers = "\n".join(_layer_line(i, layer) for i, layer in enumerate(project.model.layers)
+                       if layer.type not in NOT_BUILT)
+    adapt = _ADAPT if any(layer.type == "Normalization" for layer in project.model.layers) else ""
     if info.name == "digits":
         scale = "    x_train, x_val = x_train / 16.0, x_val / 16.0  # pixels are 0..16"
     else:
@@ -78,7 +81,7 @@ def load_data():
 
 def train(model):
     keras.utils.set_random_seed({split.seed!r})
-    x_train, y_train, x_val, y_val = load_data()
+    x_train, y_train, x_val, y_val = load_data(){adapt}
     model.compile(
         optimizer=keras.optimizers.{_OPTIMIZERS[training.optimizer]}(learning_rate={training.learning_rate!r}),
         loss=keras.losses.SparseCategoricalCrossentropy(),

@@ -22,6 +22,12 @@ ACTIVATIONS = (
     "softplus", "leaky_relu",
 )
 PADDINGS = ("valid", "same")
+INITIALIZERS = (
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
+    "lecun_normal", "orthogonal", "random_normal", "random_uniform", "zeros",
+)
+#: Penalties on the weights' size; "regularization" sets their strength.
+REGULARIZERS = ("none", "l1", "l2", "l1_l2")
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,8 @@ class ParamSpec:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    #: (other parameter, value) for which this one has no effect; forms grey it out then.
+    unused_when: tuple[str, ParamValue] | None = None
 
     def coerce(self, value: object, where: str) -> ParamValue:
         """Return ``value`` checked and converted to this parameter's type.
@@ -152,6 +160,23 @@ def _padding() -> ParamSpec:
     )
 
 
+def _weights() -> tuple[ParamSpec, ...]:
+    """How a layer's weights start and whether their size is penalised."""
+    return (
+        ParamSpec("kernel_initializer", "choice", "glorot_uniform",
+                  "How the weights start. glorot_* suits tanh/sigmoid/softmax; he_* suits "
+                  "relu; zeros stops the layer from learning different features.",
+                  choices=INITIALIZERS),
+        ParamSpec("kernel_regularizer", "choice", "none",
+                  "Penalty added to the loss for large weights: l2 (weight decay) shrinks "
+                  "them all, l1 drives many to zero. Reduces over-fitting.",
+                  choices=REGULARIZERS),
+        ParamSpec("regularization", "float", 0.01,
+                  "Strength of the weight penalty (used when a regularizer is chosen).",
+                  0.0, 1.0, unused_when=("kernel_regularizer", "none")),
+    )
+
+
 def _conv(name: str, rank: int, group: str, help_text: str) -> LayerType:
     return LayerType(
         name, group, help_text,
@@ -164,6 +189,7 @@ def _conv(name: str, rank: int, group: str, help_text: str) -> LayerType:
                       1, 32),
             _padding(),
             _activation(),
+            *_weights(),
         ),
         input_rank=rank,
     )
@@ -183,11 +209,20 @@ def _pool(name: str, rank: int) -> LayerType:
 
 _LAYER_TYPES: tuple[LayerType, ...] = (
     LayerType(
+        "Input", "Input",
+        "States the shape of one sample the model expects. Optional: without it the input "
+        "shape comes from the dataset. Only the first layer may be an Input.",
+        (ParamSpec("shape", "shape", (8, 8, 1),
+                   "Shape of one sample, without the batch axis, e.g. 28, 28, 1 for grey "
+                   "28x28 images; must match the dataset."),),
+    ),
+    LayerType(
         "Dense", "Core", "Fully connected layer: every output sees every input.",
         (
             ParamSpec("units", "int", 32, "Number of outputs (neurons).", 1, 65536),
             _activation(),
             ParamSpec("use_bias", "bool", True, "Add a learned offset to each output."),
+            *_weights(),
         ),
     ),
     _conv("Conv1D", 2, "Convolution",
@@ -240,6 +275,12 @@ _LAYER_TYPES: tuple[LayerType, ...] = (
         "Multiplies inputs by a scale and adds an offset, e.g. 1/255 for 8-bit pixels.",
         (ParamSpec("scale", "float", 1.0, "Factor every input is multiplied by.", -1e6, 1e6),
          ParamSpec("offset", "float", 0.0, "Value added after scaling.", -1e6, 1e6)),
+    ),
+    LayerType(
+        "Normalization", "Preprocessing",
+        "Standardises each feature (last axis) to mean 0 and variance 1, with statistics "
+        "learned from the training data before training starts (Keras' adapt).",
+        (),
     ),
     LayerType("Activation", "Core", "Applies an activation function on its own.",
               (_activation(),)),

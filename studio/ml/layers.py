@@ -1,15 +1,19 @@
-"""Turn a ``LayerSpec`` into a Keras layer: the catalog's parameters map 1:1 to Keras."""
+"""Turn a ``LayerSpec`` into a Keras layer, through the same arguments the script uses."""
 
 from __future__ import annotations
 
 import keras
 
+from studio.core.keras_arguments import Regularizer, keras_arguments
 from studio.core.model_spec import LayerSpec
 
 
 def make_layer(spec: LayerSpec, name: str) -> keras.layers.Layer:
-    params = dict(spec.params)
-    if spec.type == "Reshape":
-        params["target_shape"] = tuple(params["target_shape"])  # type: ignore[arg-type]
+    args: dict[str, object] = {}
+    for key, value in keras_arguments(spec).items():
+        if isinstance(value, Regularizer):
+            args[key] = getattr(keras.regularizers, value.class_name)(**value.arguments)
+        else:
+            args[key] = value
     layer_class = getattr(keras.layers, spec.type)
-    return layer_class(name=name, **params)
+    return layer_class(name=name, **args)

@@ -17,6 +17,7 @@ from keras.src.backend.common import global_state  # the probe's variable queue
 
 from studio.core.dataset_catalog import DatasetInfo
 from studio.core.errors import ModelSpecError
+from studio.core.keras_arguments import NOT_BUILT
 from studio.core.layer_catalog import ParamValue
 from studio.core.model_spec import LayerSpec, ModelSpec
 from studio.core.output_fix import output_fix
@@ -54,6 +55,8 @@ def build_model(spec: ModelSpec, info: DatasetInfo, name: str = "studio_model",
     inputs = keras.Input(shape=info.input_shape, name="input")
     x = inputs
     for index, layer_spec in enumerate(spec.layers):
+        if layer_spec.type in NOT_BUILT:
+            continue  # an Input layer's shape was checked against the dataset's
         x = make_layer(layer_spec, layer_name(index, layer_spec.type))(x)
     return keras.Model(inputs, x, name=name)
 
@@ -115,6 +118,14 @@ def summarize(spec: ModelSpec, info: DatasetInfo) -> ModelSummary:
         if problems:
             rows.append(LayerRow(index, name, layer_spec.type, None, None))
             continue
+        if layer_spec.type == "Input":
+            problem = _input_problem(index, layer_spec, spec, info)
+            if problem is not None:
+                problems.append(problem)
+                rows.append(LayerRow(index, name, layer_spec.type, None, None))
+            else:
+                rows.append(LayerRow(index, name, layer_spec.type, shape, 0))
+            continue
         message = _rank_problem(index, layer_spec.type, shape, spec)
         if message is None:
             try:
@@ -157,6 +168,27 @@ def _count(weight: keras.Variable) -> int:
     for dim in weight.shape:
         total *= int(dim)
     return total
+
+
+def _input_problem(index: int, layer: LayerSpec, spec: ModelSpec, info: DatasetInfo
+                   ) -> LayerProblem | None:
+    """An Input layer must come first and state the dataset's sample shape."""
+    where = f"Layer {index + 1} (Input)"
+    if index > 0:
+        return LayerProblem(index, f"{where}: only the first layer may be an Input; the model "
+                                   "already receives its input above it. Remove this one.",
+                            spec.removed(index), f"Remove layer {index + 1} (Input)")
+    shape = layer.params["shape"]
+    declared: tuple[int, ...] = shape if isinstance(shape, tuple) else ()
+    if declared == tuple(info.input_shape):
+        return None
+    wanted = format_shape(info.input_shape)
+    return LayerProblem(
+        index,
+        f"{where} expects samples of shape {format_shape(declared)}, but the {info.name} "
+        f"dataset has {wanted}. Set its shape to {wanted}, or choose a dataset of that shape.",
+        spec.replaced(index, layer.with_param("shape", info.input_shape)),
+        f"Set the Input shape to {wanted}")
 
 
 def _rank_problem(index: int, type_name: str, sample_shape: tuple[int | None, ...],

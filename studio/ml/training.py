@@ -12,6 +12,7 @@ from studio.core.events import EventSink, TrainingEnded, TrainingStarted
 from studio.core.training_config import TrainingConfig
 from studio.ml.callback import StudioCallback, TrainingStopped
 from studio.ml.datasets import LoadedData
+from studio.ml.normalization import adapt_normalization
 from studio.ml.pipeline import make_pipeline
 
 
@@ -54,7 +55,8 @@ def run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
     ``control`` may stop or pause it from another thread; the model keeps whatever it learned
     up to the last finished batch.
     """
-    if not model.compiled:
+    if not model.compiled:  # a fresh model: learn the input statistics, then compile
+        adapt_normalization(model, data.x_train)
         compile_model(model, config)
     train = make_pipeline(data.x_train, data.y_train, config.batch_size, shuffle=True, seed=seed)
     val = make_pipeline(data.x_val, data.y_val, config.batch_size, shuffle=False, seed=seed)

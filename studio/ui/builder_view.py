@@ -12,7 +12,6 @@ from dataclasses import replace
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QGroupBox,
     QHBoxLayout,
@@ -20,24 +19,22 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.core.dataset_catalog import BUILTIN_DATASETS
 from studio.core.errors import ModelSpecError
-from studio.core.layer_catalog import LAYER_TYPES
 from studio.core.model_spec import LayerSpec, ModelSpec
 from studio.core.summary import ModelSummary, format_shape
 from studio.core.templates import TEMPLATES
 from studio.ui.code_pane import CodePane
 from studio.ui.document import ProjectDocument
+from studio.ui.layer_palette import LayerPalette
 from studio.ui.param_form import ParamForm
+from studio.ui.stack_table import StackTable
 
 _PROBLEM_BRUSH = QBrush(QColor(255, 205, 205))
 COLUMNS = ("Layer", "Settings", "Output shape", "Params")
@@ -73,24 +70,19 @@ class BuilderView(QWidget):
         self.template_button.clicked.connect(
             lambda: self.apply_template(self.template_combo.currentData()))
 
-        self.layer_palette = QTreeWidget()
-        self.layer_palette.setHeaderLabel("Layers")
-        self.layer_palette.setToolTip("Double-click a layer, or select it and press Enter, to "
-                                      "add it below the selected layer.")
-        self.layer_palette.setAccessibleName("Layer palette")
-        self._fill_palette()
+        self.layer_palette = LayerPalette()
         self.layer_palette.itemActivated.connect(lambda *_: self.add_selected_layer())
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table = StackTable(COLUMNS)
         self.table.setAccessibleName("Layer stack")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setToolTip("Drag a layer to move it; drop a layer from the palette to add "
+                              "it there. Delete removes, Ctrl+D duplicates, Alt+Up/Down moves.")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         for column in (0, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.row_dropped.connect(self.move_layer_to)
+        self.table.type_dropped.connect(self.add_layer)
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
         self.add_button = QPushButton("Add")
@@ -202,16 +194,18 @@ class BuilderView(QWidget):
 
     # ----- edits (each one is an undoable document edit) -----------------------------------
     def add_layer(self, type_name: str, index: int | None = None) -> None:
+        layer = LayerSpec.create(type_name)
+        if type_name == "Input":  # it states the dataset's shape, and only leads the stack
+            layer = layer.with_param("shape", self._document.project.dataset.info.input_shape)
+            index = 0
         if index is None:
             selected = self.selected_index()
             index = len(self.spec.layers) if selected is None else selected + 1
-        self._set_spec(self.spec.inserted(index, LayerSpec.create(type_name)),
-                       f"Add {type_name}")
+        self._set_spec(self.spec.inserted(index, layer), f"Add {type_name}")
         self.select(index)
 
     def add_selected_layer(self) -> None:
-        item = self.layer_palette.currentItem()
-        type_name = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        type_name = self.layer_palette.selected_type()
         if type_name:
             self.add_layer(type_name)
 
@@ -226,11 +220,16 @@ class BuilderView(QWidget):
 
     def move_layer(self, offset: int) -> None:
         index = self.selected_index()
-        if index is None or not 0 <= index + offset < len(self.spec.layers):
+        if index is not None:
+            self.move_layer_to(index, index + offset)
+
+    def move_layer_to(self, index: int, new_index: int) -> None:
+        """Move layer ``index`` so that it ends up at ``new_index`` (one undo step)."""
+        count = len(self.spec.layers)
+        if not (0 <= index < count and 0 <= new_index < count) or index == new_index:
             return
-        self._set_spec(self.spec.moved(index, index + offset),
-                       f"Move {self.spec.layers[index].type}")
-        self.select(index + offset)
+        self._set_spec(self.spec.moved(index, new_index), f"Move {self.spec.layers[index].type}")
+        self.select(new_index)
 
     def duplicate_layer(self) -> None:
         index = self.selected_index()
@@ -373,16 +372,3 @@ class BuilderView(QWidget):
             button.setEnabled(has)
         self.up_button.setEnabled(has and index > 0)  # type: ignore[operator]
         self.down_button.setEnabled(has and index < len(self.spec.layers) - 1)  # type: ignore[operator]
-
-    def _fill_palette(self) -> None:
-        groups: dict[str, QTreeWidgetItem] = {}
-        for kind in LAYER_TYPES.values():
-            group = groups.get(kind.group)
-            if group is None:
-                group = QTreeWidgetItem(self.layer_palette, [kind.group])
-                group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                groups[kind.group] = group
-            item = QTreeWidgetItem(group, [kind.name])
-            item.setData(0, Qt.ItemDataRole.UserRole, kind.name)
-            item.setToolTip(0, kind.help)
-        self.layer_palette.expandAll()

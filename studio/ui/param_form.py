@@ -50,6 +50,10 @@ class ParamForm(QWidget):
             editor.blockSignals(True)
             _set_value(editor, values.get(name))
             editor.blockSignals(False)
+        for spec in kind.params if kind else ():
+            if spec.unused_when is not None:
+                other, value = spec.unused_when
+                self._editors[spec.name].setEnabled(values.get(other) != value)
 
     def _rebuild(self, kind: LayerType | None) -> None:
         while self._layout.rowCount():

@@ -27,3 +27,17 @@ def test_every_layer_type_is_written_with_keras_argument_names():
     script = keras_script(replace(default_project(), model=spec))
     ast.parse(script)
     assert "target_shape=(8, 8, 1)" in script
+
+
+def test_regularizers_are_written_as_keras_objects_and_input_is_not_repeated():
+    from dataclasses import replace
+
+    dense = LayerSpec.create("Dense", units=10, activation="softmax", kernel_regularizer="l1_l2",
+                             regularization=0.001, kernel_initializer="he_normal")
+    spec = ModelSpec((LayerSpec.create("Input", shape=[8, 8, 1]), LayerSpec.create("Flatten"),
+                      dense))
+    script = keras_script(replace(default_project(), model=spec))
+    assert "kernel_regularizer=keras.regularizers.L1L2(l1=0.001, l2=0.001)" in script
+    assert "kernel_initializer='he_normal'" in script and "regularization=" not in script
+    assert script.count("keras.Input(") == 1 and "keras.layers.Input(" not in script
+    assert "layer.adapt(" not in script

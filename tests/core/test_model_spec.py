@@ -75,5 +75,5 @@ def test_every_parameter_has_help_and_a_valid_default():
 
 
 def test_unknown_type_lists_the_known_ones():
-    with pytest.raises(ModelSpecError, match="known types: Dense"):
+    with pytest.raises(ModelSpecError, match="known types: Input, Dense"):
         layer_type("LSTM9")

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from studio.core.defaults import default_project
 from studio.core.keras_code import keras_script
+from studio.core.model_spec import LayerSpec, ModelSpec
 from studio.ml.summary import build_model
 
 PROBE = """
@@ -22,7 +23,12 @@ print(json.dumps([[l.__class__.__name__, list(l.output.shape[1:]), l.count_param
 
 def test_generated_script_builds_the_same_model_and_trains(tmp_path):
     project = default_project()
-    project = replace(project, training=replace(project.training, epochs=1))
+    conv = project.model.layers[0].with_param("kernel_regularizer", "l2") \
+        .with_param("kernel_initializer", "he_normal")
+    layers = (LayerSpec.create("Input", shape=[8, 8, 1]), LayerSpec.create("Normalization"),
+              conv, *project.model.layers[1:])
+    project = replace(project, model=ModelSpec(layers),
+                      training=replace(project.training, epochs=1))
     script = tmp_path / "digits_cnn.py"
     script.write_text(keras_script(project))
     done = subprocess.run([sys.executable, "-c", PROBE, str(script)], capture_output=True,

@@ -143,3 +143,76 @@ def test_templates_adapt_to_the_dataset_and_undo(qtbot):
     assert view.table.rowCount() == len(view.spec.layers)
     document.undo_stack.undo()
     assert view.spec == default_project().model
+
+
+def _drop(view, mime, row: int, below: bool) -> bool:
+    """Deliver a real QDropEvent to the stack's viewport, as the end of a mouse drag does."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    rect = view.table.visualRect(view.table.model().index(row, 0))
+    point = QPointF(rect.center().x(), rect.bottom() - 2 if below else rect.top() + 2)
+    actions = Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
+    buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(point.toPoint(), actions, mime, buttons, keys)
+    QApplication.sendEvent(view.table.viewport(), enter)
+    assert enter.isAccepted(), "the stack must accept the drag"
+    event = QDropEvent(point, actions, mime, buttons, keys)
+    QApplication.sendEvent(view.table.viewport(), event)
+    return event.isAccepted()
+
+
+def test_dragging_a_row_moves_the_layer_as_one_undo_step(qtbot):
+    document, view = make_builder(qtbot)
+    view.resize(1100, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    types = [layer.type for layer in view.spec.layers]
+    mime = view.table.mimeData([view.table.item(0, 0)])
+    assert _drop(view, mime, 2, below=True)  # below row 3: the first layer becomes third
+    assert [layer.type for layer in view.spec.layers] == [types[1], types[2], types[0],
+                                                           *types[3:]]
+    assert view.selected_index() == 2
+    assert view.table.rowCount() == len(types), "the view must not remove the dragged row"
+    mime = view.table.mimeData([view.table.item(2, 0)])
+    _drop(view, mime, 2, below=False)  # onto itself: nothing changes
+    assert document.undo_stack.count() == 1
+    document.undo_stack.undo()
+    assert [layer.type for layer in view.spec.layers] == types
+
+
+def test_dropping_a_palette_layer_inserts_it_where_it_is_dropped(qtbot):
+    _document, view = make_builder(qtbot)
+    view.resize(1100, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    mime = view.layer_palette.mimeData([view.layer_palette.item_for("Dropout")])
+    assert _drop(view, mime, 1, below=False)
+    assert view.spec.layers[1].type == "Dropout" and view.selected_index() == 1
+    _drop(view, view.layer_palette.mimeData([view.layer_palette.item_for("Flatten")]),
+          len(view.spec.layers) - 1, below=True)
+    assert view.spec.layers[-1].type == "Flatten"
+
+
+def test_an_input_layer_goes_to_the_top_with_the_dataset_shape(qtbot):
+    _document, view = make_builder(qtbot)
+    view.select(3)
+    view.add_layer("Input")
+    assert view.spec.layers[0].type == "Input"
+    assert view.spec.layers[0].params["shape"] == (8, 8, 1)
+    assert view.selected_index() == 0
+
+
+def test_weight_options_are_offered_as_choices(qtbot):
+    _document, view = make_builder(qtbot)
+    dense_row = [layer.type for layer in view.spec.layers].index("Dense")
+    view.select(dense_row)
+    regularizer = view.form.editor("kernel_regularizer")
+    assert not view.form.editor("regularization").isEnabled(), "unused without a regularizer"
+    assert [regularizer.itemText(i) for i in range(regularizer.count())] == [
+        "none", "l1", "l2", "l1_l2"]
+    regularizer.setCurrentText("l2")
+    assert view.spec.layers[dense_row].params["kernel_regularizer"] == "l2"
+    assert view.form.editor("regularization").isEnabled()
+    assert view.form.editor("kernel_initializer").currentText() == "glorot_uniform"
