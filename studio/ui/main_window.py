@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
+from studio.core.architecture import load_architecture, save_architecture
 from studio.core.devices import DeviceReport
 from studio.core.errors import StudioError
+from studio.core.model_spec import ModelSpec
 from studio.core.project import Project
 from studio.core.summary import ModelSummary
 from studio.ui.builder_view import BuilderView
@@ -22,6 +25,8 @@ from studio.workers.ml_service import MlService
 from studio.workers.training_runner import TrainingRunner
 
 PROJECT_FILTER = "Training Studio project (*.json)"
+ARCHITECTURE_FILTER = "Architecture (*.json)"
+IMPORT_FILTER = "Architecture or Keras model (*.json *.keras);;Keras model (*.keras)"
 
 
 class MainWindow(QMainWindow):
@@ -68,6 +73,9 @@ class MainWindow(QMainWindow):
         self.ml.summary_failed.connect(self._summary_failed)
         self.ml.saved.connect(self._model_saved)
         self.ml.save_failed.connect(lambda message: self.show_error("Save model", message))
+        self.ml.imported.connect(self._architecture_imported)
+        self.ml.import_failed.connect(
+            lambda message: self.show_error("Import architecture", message))
         self.training.train_requested.connect(self.train)
         self.training.stop_requested.connect(self.stop_training)
         self.training.pause_requested.connect(self._pause_requested)
@@ -196,6 +204,57 @@ class MainWindow(QMainWindow):
         if name:
             self.open_project(name)
 
+    # ----- architectures -------------------------------------------------------------------
+    def export_architecture(self, path: str | Path | None = None) -> bool:
+        """Save the layer stack on its own, to reuse it in another project."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export architecture",
+                                                  "architecture.json", ARCHITECTURE_FILTER)
+            if not path:
+                return False
+        try:
+            save_architecture(self.document.project.model, path)
+        except StudioError as error:
+            self.show_error("Export architecture", str(error))
+            return False
+        self._show_message(f"Saved the architecture to {path}")
+        return True
+
+    def import_architecture(self, path: str | Path | None = None) -> None:
+        """Replace the stack with one from an architecture, project or .keras file (undoable).
+
+        A .keras file needs Keras, so it is read on the ML thread and lands in
+        ``_architecture_imported``.
+        """
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Import architecture", "",
+                                                  IMPORT_FILTER)
+            if not path:
+                return
+        path = Path(path)
+        if path.suffix == ".keras":
+            self._show_message(f"Reading {path.name}…")
+            self.ml.import_architecture(str(path))
+            return
+        try:
+            spec = load_architecture(path)
+        except StudioError as error:
+            self.show_error("Import architecture", str(error))
+            return
+        self._use_architecture(spec, path.name)
+
+    def _architecture_imported(self, path: str, imported: Any) -> None:
+        self._use_architecture(imported.spec, Path(path).name)
+        for note in imported.notes:
+            self.training.append_log(note)
+        self._show_message(" ".join(imported.notes))
+
+    def _use_architecture(self, spec: ModelSpec, source: str) -> None:
+        project = self.document.project
+        self.document.edit(replace(project, model=spec), f"Import architecture from {source}")
+        self.tabs.setCurrentWidget(self.builder)
+        self._show_message(f"Imported the architecture from {source} (Ctrl+Z undoes it)")
+
     # ----- training ------------------------------------------------------------------------
     def can_train(self) -> tuple[bool, str]:
         if self.runner.running:
@@ -317,6 +376,12 @@ class MainWindow(QMainWindow):
                                    QKeySequence.StandardKey.Save))
         file_menu.addAction(action("Save &As…", self.save_project_as,
                                    QKeySequence.StandardKey.SaveAs))
+        file_menu.addSeparator()
+        file_menu.addAction(action("&Import architecture…", lambda: self.import_architecture(),
+                                   "Ctrl+I", "Use the layer stack of an architecture, project "
+                                   "or .keras file"))
+        file_menu.addAction(action("E&xport architecture…", lambda: self.export_architecture(),
+                                   None, "Save the layer stack on its own as JSON"))
         file_menu.addSeparator()
         self.save_model_action = action("Save &model (.keras)…", lambda: self.save_model(),
                                         "Ctrl+E", "Save the trained model as a .keras file")

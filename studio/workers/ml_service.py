@@ -1,8 +1,9 @@
 """One background thread for TensorFlow work that is not training.
 
 It imports TensorFlow (about 3-4 s) without freezing the window, then answers layer-stack
-summaries and saves models. Summary requests carry a generation number: a request that a newer
-one has superseded is skipped, so fast editing never queues up stale work.
+summaries, saves models and imports architectures from .keras files. Summary requests carry
+a generation number: a request that a newer one has superseded is skipped, so fast editing
+never queues up stale work.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class _MlWorker(QObject):
     summary_failed = Signal(int, str)
     saved = Signal(str)
     save_failed = Signal(str)
+    imported = Signal(str, object)  # path, ImportedArchitecture
+    import_failed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,6 +78,20 @@ class _MlWorker(QObject):
             self.saved.emit(path)
 
 
+    @Slot(str)
+    def import_architecture(self, path: str) -> None:
+        try:
+            from studio.ml.keras_import import import_keras_architecture
+
+            result = import_keras_architecture(path)
+        except StudioError as error:
+            self.import_failed.emit(str(error))
+        except Exception as error:
+            self.import_failed.emit(f"{path}: could not import the architecture ({error}).")
+        else:
+            self.imported.emit(path, result)
+
+
 class MlService(QObject):
     """Loads TensorFlow in the background and serves summaries and saves from that thread."""
 
@@ -84,11 +101,14 @@ class MlService(QObject):
     summary_failed = Signal(int, str)
     saved = Signal(str)
     save_failed = Signal(str)
+    imported = Signal(str, object)  # path, ImportedArchitecture
+    import_failed = Signal(str)
 
     _load_requested = Signal()
     _summary_requested = Signal(int, object, object)
     _save_requested = Signal(object, str)
     _finish_requested = Signal()
+    _import_requested = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +123,9 @@ class MlService(QObject):
         self._summary_requested.connect(self._worker.summarize)
         self._save_requested.connect(self._worker.save)
         self._finish_requested.connect(self._worker.finish)
+        self._import_requested.connect(self._worker.import_architecture)
+        self._worker.imported.connect(self.imported)
+        self._worker.import_failed.connect(self.import_failed)
         self._worker.loaded.connect(self._on_loaded)
         self._worker.load_failed.connect(self.load_failed)
         self._worker.summarized.connect(self.summarized)
@@ -127,6 +150,10 @@ class MlService(QObject):
 
     def save_model(self, model: Any, path: str) -> None:
         self._save_requested.emit(model, path)
+
+    def import_architecture(self, path: str) -> None:
+        """Read a .keras model's stack (answered by ``imported`` or ``import_failed``)."""
+        self._import_requested.emit(path)
 
     def shutdown(self) -> None:
         """Finish queued work (a model save, say) and stop the thread.
