@@ -1,4 +1,4 @@
-"""Render the README screenshots from the real window: builder and training tabs.
+"""Render the README screenshots from the real window: data, builder and training tabs.
 
 Run under a real display (``xvfb-run -a python packaging/screenshot.py``) or offscreen.
 It trains the default project for real, so the curves are what a user sees.
@@ -34,6 +34,12 @@ def main() -> int:
         if not window.can_train()[0]:
             QTimer.singleShot(200, when_ready)
             return
+        if window.data_preview_of != window.document.project.dataset:
+            QTimer.singleShot(200, when_ready)
+            return
+        window.tabs.setCurrentWidget(window.data)
+        shoot("data.png")
+        window.tabs.setCurrentWidget(window.builder)
         window.builder.select(4)
         shoot("builder.png")
         window.train()

@@ -105,7 +105,7 @@ def _summary(options: argparse.Namespace) -> int:
     info = project.dataset.info
     summary = summarize(project.model, info)
     print(f"{project.name}: {info.title}, input {format_shape(info.input_shape)}, "
-          f"{info.num_classes} classes")
+          f"{info.target_text}")
     table = [("#", "name", "type", "output shape", "params")]
     for row in summary.rows:
         table.append((str(row.index + 1), row.name, row.type, format_shape(row.output_shape),
@@ -141,6 +141,7 @@ def _train(options: argparse.Namespace) -> int:
     from studio.ml.model_io import save_keras
     from studio.ml.session import train_project
 
+    _download_if_missing(project.dataset.source)
     printer = _EpochPrinter()
     rows: list[dict[str, float]] = []
 
@@ -159,6 +160,29 @@ def _train(options: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _download_if_missing(source: object) -> None:
+    """A Keras dataset not in the cache yet is downloaded once, with progress on stderr."""
+    from studio.core.dataset_spec import KerasSource
+
+    if not isinstance(source, KerasSource):
+        return
+    from studio.ml.keras_datasets import download_keras_dataset, is_cached
+
+    if is_cached(source.name):
+        return
+    print(f"downloading {source.info.title} into the Keras cache…", file=sys.stderr, flush=True)
+    shown = [-1]
+
+    def progress(done: int, total: int | None) -> None:
+        percent = int(100 * done / total) if total else -1
+        if percent != shown[0] and (percent % 10 == 0 or percent < 0):
+            shown[0] = percent
+            amount = f"{percent}%" if percent >= 0 else f"{done / 1e6:.1f} MB"
+            print(f"  {amount}", file=sys.stderr, flush=True)
+
+    download_keras_dataset(source.name, progress, lambda: False)
 
 
 class _EpochPrinter:

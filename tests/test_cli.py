@@ -116,3 +116,46 @@ def test_output_that_cannot_be_a_folder_and_too_small_a_split_exit_2(tmp_path):
     assert done.stderr.splitlines() == [
         "studio train: error: dataset.validation_split 0.001 keeps 2 of 1797 samples for "
         "validation, fewer than the 10 classes: use at least 0.006."]
+
+
+def test_train_headless_on_a_csv_found_relative_to_the_project(tmp_path):
+    from dataclasses import replace
+
+    from studio.core.csv_table import CsvImportSettings
+    from studio.core.dataset_catalog import DatasetInfo
+    from studio.core.dataset_spec import CsvSource, DatasetSpec
+    from studio.core.model_spec import LayerSpec, ModelSpec
+    from studio.core.project import save_project
+
+    folder = tmp_path / "shared"
+    (folder / "data").mkdir(parents=True)
+    rows = ["width,colour,size"] + [f"{i % 9 + 1},{'red' if i % 3 else 'green'},"
+                                    f"{'big' if i % 9 > 4 else 'small'}" for i in range(90)]
+    (folder / "data" / "things.csv").write_text("\r\n".join(rows) + "\r\n")
+    recorded = DatasetInfo("things", "things.csv", "classification", (3,), 2, 90, "",
+                           ("big", "small"))
+    project = replace(
+        default_project(),
+        dataset=DatasetSpec(CsvSource(folder / "data" / "things.csv",
+                                      CsvImportSettings("size"), recorded)),
+        model=ModelSpec((LayerSpec.create("Dense", units=8),
+                         LayerSpec.create("Dense", units=2, activation="softmax"))))
+    save_project(project, folder / "things.json")
+    assert json.loads((folder / "things.json").read_text())["dataset"]["source"]["path"] \
+        == "data/things.csv"
+    done = studio("train", "things.json", "--epochs", "2", "--output", "out",
+                  cwd=tmp_path / "shared")
+    assert done.returncode == 0, done.stderr
+    assert "training on 72 samples, validating on 18" in done.stdout
+    assert (folder / "out" / "model.keras").is_file()
+
+
+def test_train_headless_explains_a_missing_data_file(tmp_path):
+    def to_missing_csv(data):
+        data["dataset"]["source"] = {
+            "kind": "csv", "path": "gone.csv", "settings": {"target": "y"},
+            "recorded": {"input_shape": [3], "task": "classification", "num_classes": 2}}
+    project = write_project(tmp_path / "p.json", to_missing_csv)
+    done = studio("train", str(project), "--output", str(tmp_path / "o"))
+    assert done.returncode == 2
+    assert str(tmp_path / "gone.csv") in done.stderr and "\n" not in done.stderr.strip()

@@ -17,6 +17,7 @@ class TrainingStarted:
     train_samples: int
     validation_samples: int
     initial_epoch: int = 0
+    metric: str = "accuracy"  # the metric plotted beside the loss ("mae" for regression)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ class ParamSpec:
     choices: tuple[str, ...] = ()
     #: (other parameter, value) for which this one has no effect; forms grey it out then.
     unused_when: tuple[str, ParamValue] | None = None
+    #: Rarely changed: summaries mention it only when it differs from the default.
+    advanced: bool = False
 
     def coerce(self, value: object, where: str) -> ParamValue:
         """Return ``value`` checked and converted to this parameter's type.
@@ -166,14 +168,14 @@ def _weights() -> tuple[ParamSpec, ...]:
         ParamSpec("kernel_initializer", "choice", "glorot_uniform",
                   "How the weights start. glorot_* suits tanh/sigmoid/softmax; he_* suits "
                   "relu; zeros stops the layer from learning different features.",
-                  choices=INITIALIZERS),
+                  choices=INITIALIZERS, advanced=True),
         ParamSpec("kernel_regularizer", "choice", "none",
                   "Penalty added to the loss for large weights: l2 (weight decay) shrinks "
                   "them all, l1 drives many to zero. Reduces over-fitting.",
-                  choices=REGULARIZERS),
+                  choices=REGULARIZERS, advanced=True),
         ParamSpec("regularization", "float", 0.01,
                   "Strength of the weight penalty (used when a regularizer is chosen).",
-                  0.0, 1.0, unused_when=("kernel_regularizer", "none")),
+                  0.0, 1.0, unused_when=("kernel_regularizer", "none"), advanced=True),
     )
 
 

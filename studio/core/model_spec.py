@@ -43,6 +43,10 @@ class LayerSpec:
         parts = []
         for spec in self.catalog.params:
             value = self.params.get(spec.name, spec.default)
+            unused = spec.unused_when is not None and \
+                self.params.get(spec.unused_when[0]) == spec.unused_when[1]
+            if unused or (spec.advanced and value == spec.default):
+                continue
             if isinstance(value, tuple):
                 value = "x".join(str(v) for v in value)
             parts.append(f"{spec.name}={value}")

@@ -15,16 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.atomic import atomic_write_text
-from studio.core.dataset_catalog import DatasetSpec
+from studio.core.dataset_spec import DatasetSpec
 from studio.core.errors import ProjectError, StudioError
 from studio.core.model_spec import ModelSpec
 from studio.core.training_config import TrainingConfig
 
 FORMAT_NAME = "training-studio-project"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 named a built-in dataset; version 2 has sources, a test split, normalisation."""
+    dataset = dict(data.get("dataset") or {})
+    if "source" not in dataset:
+        dataset["source"] = {"kind": "builtin", "name": dataset.pop("name", "digits")}
+    data["dataset"] = dataset
+    return data
+
 
 #: ``MIGRATIONS[n]`` turns a version-n document into a version-(n+1) document.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 @dataclass(frozen=True)
@@ -36,19 +46,23 @@ class Project:
     model: ModelSpec = field(default_factory=ModelSpec)
     training: TrainingConfig = field(default_factory=TrainingConfig)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, base: Path | None = None) -> dict[str, Any]:
+        """``base``: the project file's folder; data inside it is saved with relative paths."""
         return {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
             "name": self.name,
-            "dataset": self.dataset.to_dict(),
+            "dataset": self.dataset.to_dict(base),
             "model": self.model.to_dict(),
             "training": self.training.to_dict(),
         }
 
     @classmethod
-    def from_dict(cls, data: object) -> Project:
-        """Validate (after migrating) a parsed document; errors name the offending part."""
+    def from_dict(cls, data: object, base: Path | None = None) -> Project:
+        """Validate (after migrating) a parsed document; errors name the offending part.
+
+        Relative data paths are resolved against ``base``, the project file's folder.
+        """
         if not isinstance(data, dict):
             raise ProjectError("The file is not a Training Studio project (expected an object).")
         data = migrate(data)
@@ -60,7 +74,7 @@ class Project:
                 raise ProjectError(f"The project has no '{section}' section.")
         return cls(
             name=name,
-            dataset=DatasetSpec.from_dict(data["dataset"]),
+            dataset=DatasetSpec.from_dict(data["dataset"], base),
             model=ModelSpec.from_dict(data["model"]),
             training=TrainingConfig.from_dict(data["training"]),
         )
@@ -106,14 +120,15 @@ def load_project(path: str | os.PathLike[str]) -> Project:
             f"({error.msg}). The file may be damaged; open a backup or a template instead."
         ) from None
     try:
-        return Project.from_dict(data)
+        return Project.from_dict(data, path.parent.absolute())
     except StudioError as error:
         raise ProjectError(f"{path}: {error}") from None
 
 
 def save_project(project: Project, path: str | os.PathLike[str]) -> None:
     """Write the project atomically: the old file survives any failure."""
-    text = json.dumps(project.to_dict(), indent=2) + "\n"
+    base = Path(path).parent.absolute()
+    text = json.dumps(project.to_dict(base), indent=2) + "\n"
     try:
         atomic_write_text(path, text)
     except OSError as error:

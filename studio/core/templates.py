@@ -1,6 +1,7 @@
 """Starting points for the builder, adapted to the chosen dataset's input and classes.
 
-Each template returns a stack ending in one softmax unit per class; image templates need
+Each template returns a stack ending in the output the task needs (one softmax unit per
+class, or one linear unit per predicted value); image templates need
 image-shaped samples (height, width, channels) and say so when the dataset has none.
 """
 
@@ -11,12 +12,13 @@ from dataclasses import dataclass
 
 from studio.core.dataset_catalog import DatasetInfo
 from studio.core.model_spec import LayerSpec, ModelSpec
+from studio.core.output_fix import output_head
 
 L = LayerSpec.create
 
 
 def _head(info: DatasetInfo) -> LayerSpec:
-    return L("Dense", units=info.num_classes, activation="softmax")
+    return output_head(info)
 
 
 def _flatten_if_needed(info: DatasetInfo) -> tuple[LayerSpec, ...]:
@@ -77,7 +79,7 @@ class Template:
 
 
 TEMPLATES: Mapping[str, Template] = {t.name: t for t in (
-    Template("linear", "Linear (softmax regression)", _linear),
+    Template("linear", "Linear model (softmax or linear regression)", _linear),
     Template("mlp", "Multi-layer perceptron", _mlp),
     Template("lenet", "LeNet-style CNN", _lenet, needs_images=True),
     Template("vgg", "Small VGG-style CNN", _vgg, needs_images=True),

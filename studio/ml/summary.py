@@ -151,7 +151,7 @@ def summarize(spec: ModelSpec, info: DatasetInfo) -> ModelSummary:
                              facts.trainable + facts.non_trainable))
     if not spec.layers:
         problems.append(LayerProblem(None, "The model has no layers: add at least a Dense "
-                                           f"layer with {info.num_classes} units."))
+                                           f"layer with {info.outputs} units."))
     if not problems:
         problems.extend(_output_problems(spec, info, shape))
     if trainable + frozen > MAX_PARAMETERS:
@@ -225,22 +225,34 @@ def _keras_problem(index: int, type_name: str, sample_shape: tuple[int | None, .
 
 def _output_problems(spec: ModelSpec, info: DatasetInfo,
                      output_shape: tuple[int | None, ...]) -> list[LayerProblem]:
-    """The output must give one probability per class (softmax) for sparse cross-entropy."""
+    """Classification needs one softmax probability per class (sparse cross-entropy);
+    regression one linear output per predicted value (mean squared error)."""
     last = len(spec.layers) - 1
     layer = spec.layers[last]
     where = f"The output layer (layer {last + 1}, {layer.type})"
-    if info.task != "classification":
-        return []
-    classes = info.num_classes
-    if output_shape != (classes,):
-        message = (f"{where} gives {format_shape(output_shape)}, but the {info.name} dataset "
-                   f"has {classes} classes: end with a Dense layer of {classes} units and "
-                   "softmax activation.")
-    elif layer.params.get("activation") != "softmax":
-        message = (f"{where} must use softmax activation so that it outputs class "
-                   "probabilities for sparse categorical cross-entropy; it uses "
-                   f"{layer.params.get('activation', 'none')}.")
+    activation = layer.params.get("activation", "none")
+    if info.task == "classification":
+        classes = info.num_classes
+        if output_shape != (classes,):
+            message = (f"{where} gives {format_shape(output_shape)}, but the {info.name} "
+                       f"dataset has {classes} classes: end with a Dense layer of {classes} "
+                       "units and softmax activation.")
+        elif activation != "softmax":
+            message = (f"{where} must use softmax activation so that it outputs class "
+                       "probabilities for sparse categorical cross-entropy; it uses "
+                       f"{activation}.")
+        else:
+            return []
     else:
-        return []
+        outputs = info.outputs
+        if output_shape != (outputs,):
+            message = (f"{where} gives {format_shape(output_shape)}, but the {info.name} "
+                       f"dataset predicts {outputs} value(s) per sample: end with a Dense "
+                       f"layer of {outputs} unit(s) and linear activation.")
+        elif layer.type == "Dense" and activation != "linear":
+            message = (f"{where} must use linear activation for regression, so it can "
+                       f"output any value; it uses {activation}.")
+        else:
+            return []
     fixed, text = output_fix(spec, info, output_shape)
     return [LayerProblem(last, message, fixed, text)]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import keras
 
 from studio.core.control import TrainingControl
+from studio.core.dataset_catalog import Task
 from studio.core.events import EventSink, TrainingEnded, TrainingStarted
 from studio.core.training_config import TrainingConfig
 from studio.ml.callback import StudioCallback, TrainingStopped
@@ -40,12 +41,19 @@ def make_optimizer(config: TrainingConfig) -> keras.optimizers.Optimizer:
     return classes[config.optimizer](learning_rate=config.learning_rate)
 
 
-def compile_model(model: keras.Model, config: TrainingConfig) -> None:
-    model.compile(
-        optimizer=make_optimizer(config),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
+def compile_model(model: keras.Model, config: TrainingConfig, task: Task) -> None:
+    """Classification: sparse cross-entropy and accuracy; regression: MSE and MAE."""
+    if task == "classification":
+        loss: keras.losses.Loss = keras.losses.SparseCategoricalCrossentropy()
+        metric: keras.metrics.Metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    else:
+        loss = keras.losses.MeanSquaredError()
+        metric = keras.metrics.MeanAbsoluteError(name="mae")
+    model.compile(optimizer=make_optimizer(config), loss=loss, metrics=[metric])
+
+
+def main_metric(task: Task) -> str:
+    return "accuracy" if task == "classification" else "mae"
 
 
 def run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
@@ -57,13 +65,14 @@ def run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
     """
     if not model.compiled:  # a fresh model: learn the input statistics, then compile
         adapt_normalization(model, data.x_train)
-        compile_model(model, config)
+        compile_model(model, config, data.info.task)
     train = make_pipeline(data.x_train, data.y_train, config.batch_size, shuffle=True, seed=seed)
     val = make_pipeline(data.x_val, data.y_val, config.batch_size, shuffle=False, seed=seed)
     steps = math.ceil(len(data.x_train) / config.batch_size)
     callback = StudioCallback(sink, control, epochs=config.epochs, steps_per_epoch=steps,
                               batch_size=config.batch_size)
-    sink(TrainingStarted(config.epochs, steps, len(data.x_train), len(data.x_val)))
+    sink(TrainingStarted(config.epochs, steps, len(data.x_train), len(data.x_val),
+                         metric=main_metric(data.info.task)))
     stopped = control.stop_requested
     if not stopped:
         try:

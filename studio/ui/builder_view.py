@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.dataset_catalog import BUILTIN_DATASETS
 from studio.core.errors import ModelSpecError
 from studio.core.model_spec import LayerSpec, ModelSpec
 from studio.core.summary import ModelSummary, format_shape
@@ -44,6 +43,7 @@ class BuilderView(QWidget):
     """Edits the document's layer stack and dataset choice."""
 
     message = Signal(str)  # refused edits, for the status bar
+    data_requested = Signal()  # the user wants to change the dataset
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,14 +51,12 @@ class BuilderView(QWidget):
         self._summary: ModelSummary | None = None
         self._pending_text = "Loading TensorFlow…"
 
-        self.dataset_combo = QComboBox()
-        for info in BUILTIN_DATASETS.values():
-            self.dataset_combo.addItem(info.title, info.name)
-        self.dataset_combo.setAccessibleName("Dataset")
-        self.dataset_combo.setToolTip("The data the model is trained on; it fixes the input "
-                                      "shape and the number of classes.")
-        self.dataset_combo.currentIndexChanged.connect(self._dataset_chosen)
         self.dataset_label = QLabel()
+        self.dataset_label.setAccessibleName("Dataset")
+        self.dataset_button = QPushButton("Change data…")
+        self.dataset_button.setAccessibleName("Change data")
+        self.dataset_button.setToolTip("Choose another dataset in the Data tab")
+        self.dataset_button.clicked.connect(self.data_requested)
         self.template_combo = QComboBox()
         self.template_combo.setAccessibleName("Template")
         self.template_combo.setToolTip("Replace the stack with a starting point adapted to "
@@ -130,9 +128,9 @@ class BuilderView(QWidget):
         self.fix_button.hide()
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("Dataset:"))
-        top.addWidget(self.dataset_combo)
+        top.addWidget(QLabel("Data:"))
         top.addWidget(self.dataset_label, 1)
+        top.addWidget(self.dataset_button)
         top.addWidget(QLabel("Start from:"))
         top.addWidget(self.template_combo)
         top.addWidget(self.template_button)
@@ -269,13 +267,6 @@ class BuilderView(QWidget):
         self._set_spec(self.spec.replaced(index, layer), f"Set {name}",
                        merge_key=f"layer{index}.{name}")
 
-    def _dataset_chosen(self) -> None:
-        name = self.dataset_combo.currentData()
-        project = self._document.project
-        if name and name != project.dataset.name:
-            self._document.edit(replace(project, dataset=replace(project.dataset, name=name)),
-                                "Choose dataset")
-
     def _set_spec(self, spec: ModelSpec, text: str, merge_key: str | None = None) -> None:
         project = self._document.project
         self._document.edit(replace(project, model=spec), text, merge_key)
@@ -294,11 +285,8 @@ class BuilderView(QWidget):
     def refresh(self) -> None:
         project = self._document.project
         info = project.dataset.info
-        self.dataset_combo.blockSignals(True)
-        self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(info.name))
-        self.dataset_combo.blockSignals(False)
-        self.dataset_label.setText(f"input {format_shape(info.input_shape)} → "
-                                   f"{info.num_classes} classes, {info.samples} samples")
+        self.dataset_label.setText(f"{info.title}: input {format_shape(info.input_shape)} → "
+                                   f"{info.target_text}, {info.samples:,} samples")
         model = self.template_combo.model()
         for row, template in enumerate(TEMPLATES.values()):
             reason = template.unavailable_reason(info)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -15,11 +16,14 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.atomic import atomic_write_text
-from studio.core.keras_code import keras_script
+from studio.core.keras_code import data_file_for, keras_script, needs_data_file
 from studio.ui.document import ProjectDocument
 
 
 class CodePane(QWidget):
+    #: The saved script reads its samples from this .npz, which the ML thread must write.
+    data_file_requested = Signal(str)
+
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document = document
@@ -61,4 +65,6 @@ class CodePane(QWidget):
                 return None
             path = dialog.selectedFiles()[0]
         atomic_write_text(path, self.editor.toPlainText())
+        if needs_data_file(self._document.project):
+            self.data_file_requested.emit(str(data_file_for(path)))
         return Path(path)

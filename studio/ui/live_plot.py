@@ -41,6 +41,12 @@ class LivePlot(pg.PlotWidget):
         self._dirty = False
         self.setAccessibleName(title)
 
+    def set_metric(self, title: str, y_label: str) -> None:
+        """Show another metric (e.g. MAE instead of accuracy for a regression)."""
+        self.setTitle(title, color="k")
+        self.setLabel("left", y_label)
+        self.setAccessibleName(title)
+
     def append(self, series: str, x: float, y: float) -> None:
         self.buffers[series].append(x, y)
         self._dirty = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -18,9 +19,12 @@ from studio.core.model_spec import ModelSpec
 from studio.core.project import Project
 from studio.core.summary import ModelSummary
 from studio.ui.builder_view import BuilderView
+from studio.ui.csv_import_dialog import CsvImportDialog
+from studio.ui.dataset_view import DatasetView
 from studio.ui.device_view import DeviceView
 from studio.ui.document import ProjectDocument
 from studio.ui.training_view import TrainingView
+from studio.workers.download_runner import DownloadRunner
 from studio.workers.ml_service import MlService
 from studio.workers.training_runner import TrainingRunner
 
@@ -44,6 +48,10 @@ class MainWindow(QMainWindow):
         self.trained_model: Any = None
         self.last_result: Any = None
         self.last_error = ""
+        self.data_preview: Any = None  # the last DatasetPreview shown in the Data tab
+        self.data_preview_of: Any = None  # ... and the DatasetSpec it shows
+        self.csv_dialog: Any = None
+        self._download_started = 0.0
         self._summary: ModelSummary | None = None
         self._analysis_error = ""
         self.model_unsaved = False  # a trained model that was not saved yet
@@ -51,14 +59,19 @@ class MainWindow(QMainWindow):
         #: returns "save", "discard" or "cancel". Tests replace it; the default is a dialog.
         self.ask_unsaved: Callable[[str, str], str] = self._ask_unsaved_dialog
 
+        self.downloads = DownloadRunner(self)
+        self._previewed_dataset: Any = None  # the DatasetSpec of the last preview request
+        self.data = DatasetView(self.document)
         self.builder = BuilderView(self.document)
         self.training = TrainingView(self.document)
         self.devices = DeviceView(self.settings)
         self.tabs = QTabWidget()
+        self.tabs.addTab(self.data, "D&ata")
         self.tabs.addTab(self.builder, "&Model builder")
         self.tabs.addTab(self.training, "&Training")
         self.tabs.addTab(self.devices, "&Devices")
         self.tabs.setAccessibleName("Main areas")
+        self.tabs.setCurrentWidget(self.builder)
         self.setCentralWidget(self.tabs)
         self.tf_status = QLabel("Loading TensorFlow…")
         self.statusBar().addPermanentWidget(self.tf_status)
@@ -67,6 +80,25 @@ class MainWindow(QMainWindow):
         self.document.changed.connect(self._document_changed)
         self.document.path_changed.connect(self._update_title)
         self.builder.message.connect(self._show_message)
+        self.builder.data_requested.connect(lambda: self.tabs.setCurrentWidget(self.data))
+        self.data.message.connect(self._show_message)
+        self.data.import_requested.connect(self.import_data)
+        self.data.download_requested.connect(self.download_dataset)
+        self.data.cancel_download_requested.connect(self.downloads.cancel)
+        self.downloads.progress.connect(self._download_progress)
+        self.downloads.finished.connect(self._download_ended)
+        self.downloads.cancelled.connect(self._download_ended)
+        self.downloads.failed.connect(self._download_failed)
+        self.ml.previewed.connect(self._previewed)
+        self.ml.preview_failed.connect(self._preview_failed)
+        self.ml.preview_progress.connect(self._preview_progress)
+        self.ml.source_described.connect(
+            lambda source: self.data.use_source(source, f"Import {source.info.title}"))
+        self.ml.source_failed.connect(lambda message: self.show_error("Import data", message))
+        self.builder.code_pane.data_file_requested.connect(
+            lambda path: self.ml.write_data(self.document.project.dataset, path))
+        self.ml.data_written.connect(lambda path: self._show_message(f"Wrote the data to {path}"))
+        self.ml.data_write_failed.connect(lambda message: self.show_error("Save data", message))
         self.ml.loaded.connect(self._ml_loaded)
         self.ml.load_failed.connect(self._ml_failed)
         self.ml.summarized.connect(self._summarized)
@@ -119,7 +151,93 @@ class MainWindow(QMainWindow):
             self.builder.set_pending("analysing…")
             project = self.document.project
             self.ml.request_summary(project.model, project.dataset.info)
+            self.refresh_preview()
         self._update_train_state()
+
+    # ----- data ----------------------------------------------------------------------------
+    def refresh_preview(self, force: bool = False) -> None:
+        """Ask the ML thread to read the data again when the dataset choice changed."""
+        dataset = self.document.project.dataset
+        if force or dataset != self._previewed_dataset:
+            self._previewed_dataset = dataset
+            self.data_preview_of = None  # until the answer comes
+            self.data.set_pending()
+            self.ml.request_preview(dataset)
+
+    def _previewed(self, generation: int, preview: Any) -> None:
+        if generation == self.ml.preview_generation:
+            self.data.set_preview(preview)
+            self.data_preview = preview
+            self.data_preview_of = self._previewed_dataset
+
+    def _preview_failed(self, generation: int, message: str) -> None:
+        if generation == self.ml.preview_generation:
+            self.data.set_error(message)
+            self.data_preview = None
+            self.data_preview_of = self._previewed_dataset
+
+    def _preview_progress(self, generation: int, stage: str, done: int, total: int) -> None:
+        if generation == self.ml.preview_generation:
+            self.data.set_reading(stage, done, total)
+
+    def import_data(self, kind: str, path: str | Path | None = None,
+                    y_path: str | Path | None = None) -> None:
+        """Import a CSV file, NumPy arrays or an image folder as the project's data."""
+        if kind == "csv":
+            if path is None:
+                path, _ = QFileDialog.getOpenFileName(self, "Import CSV", "",
+                                                      "CSV files (*.csv *.tsv *.txt)")
+                if not path:
+                    return
+            dialog = CsvImportDialog(Path(path), parent=self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.accepted.connect(
+                lambda: self.data.use_source(dialog.source(), f"Import {Path(path).name}"))
+            dialog.open()
+            self.csv_dialog = dialog
+            return
+        if kind == "numpy":
+            if path is None:
+                path, _ = QFileDialog.getOpenFileName(
+                    self, "Import NumPy data (an .npz, or the x .npy file)", "",
+                    "NumPy data (*.npz *.npy)")
+                if not path:
+                    return
+                if str(path).endswith(".npy"):
+                    y_path, _ = QFileDialog.getOpenFileName(
+                        self, "The labels (y) .npy file", str(Path(path).parent),
+                        "NumPy array (*.npy)")
+                    if not y_path:
+                        return
+            self._show_message(f"Reading {Path(path).name}…")
+            self.ml.describe_source("numpy", {"path": str(path),
+                                              "y_path": str(y_path) if y_path else None})
+            return
+        if path is None:
+            path = QFileDialog.getExistingDirectory(
+                self, "Import an image folder (one sub-folder per class)")
+            if not path:
+                return
+        self._show_message(f"Scanning {Path(path).name}…")
+        self.ml.describe_source("images", {"path": str(path), "image_size": (64, 64),
+                                           "color_mode": "rgb"})
+
+    def download_dataset(self, name: str) -> None:
+        if self.downloads.start(name):
+            self._download_started = time.perf_counter()
+            self.data.set_downloading(True)
+
+    def _download_progress(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self._download_started
+        self.data.set_download_progress(done, total, elapsed)
+
+    def _download_ended(self, name: str) -> None:
+        self.data.set_downloading(False)
+        self.refresh_preview(force=True)
+
+    def _download_failed(self, message: str) -> None:
+        self.data.set_downloading(False)
+        self.show_error("Download", message)
 
     def _summarized(self, generation: int, summary: ModelSummary) -> None:
         if generation != self.ml.generation:
@@ -315,6 +433,8 @@ class MainWindow(QMainWindow):
             last = result.history[-1]
             if "val_accuracy" in last:
                 text += f" Validation accuracy {last['val_accuracy']:.1%}."
+            elif "val_mae" in last:
+                text += f" Validation mean absolute error {last['val_mae']:.4g}."
         self._after_training(text)
         self.training.set_has_model(True)
         self.save_model_action.setEnabled(True)
@@ -437,4 +557,5 @@ class MainWindow(QMainWindow):
     def shutdown_workers(self) -> None:
         """Stop training (within one batch) and the ML thread; safe to call twice."""
         self.runner.stop_and_wait()
+        self.downloads.cancel_and_wait()
         self.ml.shutdown()

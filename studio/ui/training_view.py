@@ -58,6 +58,7 @@ class TrainingView(QWidget):
         self._steps = 1
         self._running = False
         self._can_train = False
+        self._metric = "accuracy"  # plotted beside the loss; "mae" for a regression
 
         self.epochs_box = QSpinBox()
         self.epochs_box.setRange(1, 100_000)
@@ -232,8 +233,8 @@ class TrainingView(QWidget):
             loss_plot, accuracy_plot = self.create_plots()
             if "loss" in event.logs:
                 loss_plot.append("batch", x, event.logs["loss"])
-            if "accuracy" in event.logs:
-                accuracy_plot.append("batch", x, event.logs["accuracy"])
+            if self._metric in event.logs:
+                accuracy_plot.append("batch", x, event.logs[self._metric])
             self._show_progress(event.epoch, event.step, event.samples_per_second)
         elif isinstance(event, EpochEnded):
             self._epoch_ended(event)
@@ -245,8 +246,11 @@ class TrainingView(QWidget):
         now = self._started_at = time.perf_counter()
         self._paused_total = 0.0
         self._paused_since = now if self.pause_button.isChecked() else None
+        self._metric = event.metric
+        titles = {"accuracy": "Accuracy", "mae": "Mean absolute error"}
         for plot in self.create_plots():
             plot.clear_data()
+        self.create_plots()[1].set_metric(titles.get(event.metric, event.metric), event.metric)
         self.progress.setValue(0)
         self.append_log(f"Training on {event.train_samples} samples, validating on "
                         f"{event.validation_samples}: {event.epochs} epochs of "
@@ -256,7 +260,7 @@ class TrainingView(QWidget):
         x = event.epoch + 1
         logs = event.logs
         loss_plot, accuracy_plot = self.create_plots()
-        for plot, key in ((loss_plot, "loss"), (accuracy_plot, "accuracy")):
+        for plot, key in ((loss_plot, "loss"), (accuracy_plot, self._metric)):
             if key in logs:
                 plot.append("train", x, logs[key])
             if f"val_{key}" in logs:

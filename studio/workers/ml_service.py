@@ -27,10 +27,18 @@ class _MlWorker(QObject):
     save_failed = Signal(str)
     imported = Signal(str, object)  # path, ImportedArchitecture
     import_failed = Signal(str)
+    previewed = Signal(int, object)  # generation, DatasetPreview
+    preview_failed = Signal(int, str)
+    preview_progress = Signal(int, str, int, int)  # generation, stage, done, total (-1: ?)
+    source_described = Signal(object)  # a complete DataSource with its recorded shape
+    source_failed = Signal(str)
+    data_written = Signal(str)
+    data_write_failed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
         self.latest_generation = 0
+        self.latest_preview = 0
 
     @Slot()
     def load(self) -> None:
@@ -77,7 +85,6 @@ class _MlWorker(QObject):
         else:
             self.saved.emit(path)
 
-
     @Slot(str)
     def import_architecture(self, path: str) -> None:
         try:
@@ -91,6 +98,52 @@ class _MlWorker(QObject):
         else:
             self.imported.emit(path, result)
 
+    @Slot(int, object)
+    def preview(self, generation: int, spec: Any) -> None:
+        if generation < self.latest_preview:
+            return  # superseded while queued
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            self.preview_progress.emit(generation, stage, done, -1 if total is None else total)
+
+        try:
+            from studio.ml.dataset_preview import preview_dataset
+
+            result = preview_dataset(spec, progress, lambda: generation < self.latest_preview)
+        except StudioError as error:
+            self.preview_failed.emit(generation, str(error))
+        except Exception as error:
+            self.preview_failed.emit(generation, f"The data could not be read: {error}")
+        else:
+            self.previewed.emit(generation, result)
+
+    @Slot(str, object)
+    def describe_source(self, kind: str, options: Any) -> None:
+        try:
+            from studio.ml import dataset_import
+
+            source = dataset_import.describe(kind, options)
+        except StudioError as error:
+            self.source_failed.emit(str(error))
+        except Exception as error:
+            self.source_failed.emit(f"The data could not be read: {error}")
+        else:
+            self.source_described.emit(source)
+
+
+    @Slot(object, str)
+    def write_data(self, spec: Any, path: str) -> None:
+        try:
+            from studio.ml.datasets import write_data_file
+
+            write_data_file(spec, path)
+        except StudioError as error:
+            self.data_write_failed.emit(str(error))
+        except Exception as error:
+            self.data_write_failed.emit(f"{path}: could not write the data ({error}).")
+        else:
+            self.data_written.emit(path)
+
 
 class MlService(QObject):
     """Loads TensorFlow in the background and serves summaries and saves from that thread."""
@@ -103,16 +156,27 @@ class MlService(QObject):
     save_failed = Signal(str)
     imported = Signal(str, object)  # path, ImportedArchitecture
     import_failed = Signal(str)
+    previewed = Signal(int, object)  # generation, DatasetPreview
+    preview_failed = Signal(int, str)
+    preview_progress = Signal(int, str, int, int)
+    source_described = Signal(object)
+    source_failed = Signal(str)
+    data_written = Signal(str)
+    data_write_failed = Signal(str)
 
     _load_requested = Signal()
     _summary_requested = Signal(int, object, object)
     _save_requested = Signal(object, str)
     _finish_requested = Signal()
     _import_requested = Signal(str)
+    _preview_requested = Signal(int, object)
+    _describe_requested = Signal(str, object)
+    _write_data_requested = Signal(object, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._generation = 0
+        self._preview_generation = 0
         self.ready = False
         self._thread = QThread()
         self._thread.setObjectName("studio-ml")
@@ -126,6 +190,12 @@ class MlService(QObject):
         self._import_requested.connect(self._worker.import_architecture)
         self._worker.imported.connect(self.imported)
         self._worker.import_failed.connect(self.import_failed)
+        self._preview_requested.connect(self._worker.preview)
+        self._describe_requested.connect(self._worker.describe_source)
+        self._write_data_requested.connect(self._worker.write_data)
+        for name in ("previewed", "preview_failed", "preview_progress", "source_described",
+                     "source_failed", "data_written", "data_write_failed"):
+            getattr(self._worker, name).connect(getattr(self, name))
         self._worker.loaded.connect(self._on_loaded)
         self._worker.load_failed.connect(self.load_failed)
         self._worker.summarized.connect(self.summarized)
@@ -150,6 +220,25 @@ class MlService(QObject):
 
     def save_model(self, model: Any, path: str) -> None:
         self._save_requested.emit(model, path)
+
+    def request_preview(self, spec: Any) -> int:
+        """Load ``spec``'s data for the Data tab; older pending requests are skipped."""
+        self._preview_generation += 1
+        self._worker.latest_preview = self._preview_generation
+        self._preview_requested.emit(self._preview_generation, spec)
+        return self._preview_generation
+
+    @property
+    def preview_generation(self) -> int:
+        return self._preview_generation
+
+    def describe_source(self, kind: str, options: Any) -> None:
+        """Read a user's file once to record its shape and classes (numpy, images)."""
+        self._describe_requested.emit(kind, options)
+
+    def write_data(self, spec: Any, path: str) -> None:
+        """Write the samples of ``spec`` to an .npz (for the exported Keras script)."""
+        self._write_data_requested.emit(spec, path)
 
     def import_architecture(self, path: str) -> None:
         """Read a .keras model's stack (answered by ``imported`` or ``import_failed``)."""

@@ -77,3 +77,10 @@ def test_every_parameter_has_help_and_a_valid_default():
 def test_unknown_type_lists_the_known_ones():
     with pytest.raises(ModelSpecError, match="known types: Input, Dense"):
         layer_type("LSTM9")
+
+
+def test_table_summary_mentions_weight_options_only_when_changed():
+    plain = LayerSpec.create("Dense", units=8)
+    assert plain.describe() == "units=8, activation=relu, use_bias=True"
+    tuned = plain.with_param("kernel_regularizer", "l2").with_param("regularization", 0.001)
+    assert tuned.describe().endswith("kernel_regularizer=l2, regularization=0.001")

@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from studio.core.dataset_catalog import DatasetSpec
+from studio.core.dataset_catalog import DatasetInfo
+from studio.core.dataset_spec import BuiltinSource, CsvSource, DatasetSpec, GeneratedSource
 from studio.core.defaults import default_project, default_project_path
 from studio.core.errors import ProjectError
 from studio.core.model_spec import LayerSpec, ModelSpec
@@ -27,7 +28,8 @@ def test_default_project_is_a_small_conv2d_on_digits():
 def test_round_trip_keeps_everything(tmp_path):
     project = Project(
         name="Iris MLP",
-        dataset=DatasetSpec("iris", validation_split=0.3, seed=7),
+        dataset=DatasetSpec(BuiltinSource("iris"), validation_split=0.3, test_split=0.1, seed=7,
+                            shuffle=False, normalization="minmax"),
         model=ModelSpec((LayerSpec.create("Dense", units=8),
                          LayerSpec.create("Reshape", target_shape=[2, 4]),
                          LayerSpec.create("Flatten"),
@@ -64,10 +66,15 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch)
         (lambda d: d.update(format_version=99), "newer Training Studio"),
         (lambda d: d.update(format_version="1"), "format_version"),
         (lambda d: d.pop("model"), "no 'model' section"),
-        (lambda d: d["dataset"].update(name="mnist_from_mars"),
-         "Unknown dataset 'mnist_from_mars'"),
+        (lambda d: d["dataset"]["source"].update(name="mnist_from_mars"),
+         "Unknown built-in dataset 'mnist_from_mars'"),
+        (lambda d: d["dataset"]["source"].update(kind="ftp"), "source kind 'ftp' is unknown"),
+        (lambda d: d["dataset"].update(normalization="zscore"), "dataset.normalization"),
+        (lambda d: d["dataset"].update(test_split=0.8), "leave almost nothing to train on"),
+        (lambda d: d["dataset"].update(source={"kind": "generated", "name": "spirals",
+                                               "samples": 5}), "samples must be"),
         (lambda d: d["dataset"].update(validation_split=1.5), "validation_split"),
-        (lambda d: d["dataset"].update(seed=-1), r"dataset\.seed must be from 0"),
+        (lambda d: d["dataset"].update(seed=-1), r"dataset\.seed must be a whole number from 0"),
         (lambda d: d["training"].update(learning_rate=float("nan")), "learning_rate"),
         (lambda d: d["model"]["layers"][4]["params"].update(units=float("inf")),
          "must be a finite number"),
@@ -110,3 +117,45 @@ def test_utf8_bom_is_accepted(tmp_path):
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + default_project_path().read_bytes())
     assert load_project(path) == default_project()
+
+
+def test_version_1_projects_are_migrated(tmp_path):
+    data = default_project().to_dict()
+    data["format_version"] = 1
+    data["dataset"] = {"name": "wine", "validation_split": 0.25, "seed": 3}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data))
+    dataset = load_project(path).dataset
+    assert dataset == DatasetSpec(BuiltinSource("wine"), validation_split=0.25, seed=3)
+
+
+def test_data_inside_the_project_folder_is_saved_relative(tmp_path):
+    from studio.core.csv_table import CsvImportSettings
+
+    (tmp_path / "data").mkdir()
+    recorded = DatasetInfo("flowers", "flowers.csv", "classification", (4,), 3, 150, "",
+                           ("a", "b", "c"))
+    inside = CsvSource(tmp_path / "data" / "flowers.csv", CsvImportSettings("species"),
+                       recorded)
+    project = replace(default_project(), dataset=DatasetSpec(inside))
+    save_project(project, tmp_path / "p.json")
+    saved = json.loads((tmp_path / "p.json").read_text())["dataset"]["source"]
+    assert saved["path"] == "data/flowers.csv"
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "p.json").write_text((tmp_path / "p.json").read_text())
+    assert load_project(moved / "p.json").dataset.source.path == moved / "data" / "flowers.csv"
+    assert load_project(tmp_path / "p.json") == project
+
+    elsewhere = replace(project, dataset=DatasetSpec(
+        CsvSource(tmp_path.parent / "shared.csv", CsvImportSettings("y"), recorded)))
+    save_project(elsewhere, tmp_path / "q.json")
+    saved = json.loads((tmp_path / "q.json").read_text())["dataset"]["source"]
+    assert saved["path"] == str(tmp_path.parent / "shared.csv")
+
+
+def test_generated_sources_round_trip(tmp_path):
+    project = replace(default_project(), dataset=DatasetSpec(GeneratedSource("sine", 300, 0.3)))
+    save_project(project, tmp_path / "p.json")
+    loaded = load_project(tmp_path / "p.json")
+    assert loaded == project and loaded.dataset.info.task == "regression"

@@ -44,3 +44,25 @@ def test_generated_script_builds_the_same_model_and_trains(tmp_path):
                              text=True, timeout=300)
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert "val_accuracy" in trained.stdout
+
+
+def test_a_script_for_generated_data_trains_on_the_data_file_written_beside_it(tmp_path):
+    from studio.core.dataset_spec import DatasetSpec, GeneratedSource
+    from studio.core.keras_code import data_file_for, needs_data_file
+    from studio.ml.datasets import write_data_file
+
+    spec = ModelSpec((LayerSpec.create("Dense", units=8, activation="tanh"),
+                      LayerSpec.create("Dense", units=1, activation="linear")))
+    project = replace(default_project(), model=spec,
+                      dataset=DatasetSpec(GeneratedSource("sine", 200, 0.1), test_split=0.1,
+                                          normalization="minmax"),
+                      training=replace(default_project().training, epochs=2))
+    assert needs_data_file(project)
+    script = tmp_path / "sine.py"
+    script.write_text(keras_script(project))
+    write_data_file(project.dataset, data_file_for(script))
+    trained = subprocess.run([sys.executable, str(script), "--train"], capture_output=True,
+                             text=True, timeout=300)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "val_mae" in trained.stdout
+    assert "Epoch 2/2" in trained.stdout

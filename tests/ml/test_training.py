@@ -102,17 +102,19 @@ def test_datasets_are_split_stratified_and_scaled(quick_project):
     assert len(data.x_train) + len(data.x_val) == 1797
     assert data.x_train.min() >= 0.0 and data.x_train.max() <= 1.0
     assert set(np.unique(data.y_val)) == set(range(10))
-    iris = load_dataset(replace(quick_project.dataset, name="iris"))
+    from studio.core.dataset_spec import BuiltinSource
+
+    iris = load_dataset(replace(quick_project.dataset, source=BuiltinSource("iris")))
     np.testing.assert_allclose(iris.x_train.mean(axis=0), 0, atol=1e-5)
 
 
 def test_normalization_is_adapted_on_the_training_split_before_training(quick_project):
-    from studio.core.dataset_catalog import DatasetSpec
+    from studio.core.dataset_spec import BuiltinSource, DatasetSpec
     from studio.core.model_spec import LayerSpec, ModelSpec
 
     spec = ModelSpec((LayerSpec.create("Normalization"),
                       LayerSpec.create("Dense", units=3, activation="softmax")))
-    project = replace(quick_project, model=spec, dataset=DatasetSpec("wine"))
+    project = replace(quick_project, model=spec, dataset=DatasetSpec(BuiltinSource("wine")))
     result = train_project(project, lambda event: None)
     data = load_dataset(project.dataset)
     layer = result.model.layers[1]

@@ -93,13 +93,24 @@ def test_palette_double_click_adds_and_keyboard_deletes(qtbot):
     assert [layer.type for layer in view.spec.layers][1:3] == ["Conv2D", "Conv2D"]
 
 
-def test_changing_dataset_is_an_edit(qtbot):
+def _use_dataset(document, name):
+    from dataclasses import replace
+
+    from studio.core.dataset_spec import BuiltinSource
+
+    project = document.project
+    document.edit(replace(project, dataset=replace(project.dataset, source=BuiltinSource(name))),
+                  f"Choose {name}")
+
+
+def test_the_dataset_line_follows_the_data_and_asks_for_the_data_tab(qtbot):
     document, view = make_builder(qtbot)
-    view.dataset_combo.setCurrentIndex(view.dataset_combo.findData("iris"))
-    assert document.project.dataset.name == "iris"
-    assert "3 classes" in view.dataset_label.text()
+    _use_dataset(document, "iris")
+    assert view.dataset_label.text() == "Iris flowers: input (4,) → 3 classes, 150 samples"
+    with qtbot.waitSignal(view.data_requested):
+        qtbot.mouseClick(view.dataset_button, Qt.MouseButton.LeftButton)
     document.undo_stack.undo()
-    assert view.dataset_combo.currentData() == "digits"
+    assert "10 classes" in view.dataset_label.text()
 
 
 def test_small_float_parameters_are_shown_and_editable(qtbot):
@@ -130,7 +141,7 @@ def test_keras_code_pane_follows_edits_copies_and_saves(qtbot, tmp_path):
 
 def test_templates_adapt_to_the_dataset_and_undo(qtbot):
     document, view = make_builder(qtbot)
-    view.dataset_combo.setCurrentIndex(view.dataset_combo.findData("wine"))
+    _use_dataset(document, "wine")
     lenet_row = view.template_combo.findData("lenet")
     item = view.template_combo.model().item(lenet_row)
     assert not item.isEnabled() and "needs image samples" in item.toolTip()

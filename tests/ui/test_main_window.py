@@ -9,19 +9,21 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from studio.core.model_spec import LayerSpec
-from studio.core.project import load_project
+from studio.core.project import FORMAT_VERSION, load_project
 from studio.ui.builder_view import BuilderView
+from studio.ui.dataset_view import DatasetView
 from studio.ui.device_view import DeviceView
 from studio.ui.main_window import MainWindow
 from studio.ui.training_view import TrainingView
 from tests.ui.conftest import quick_project
 
 
-def test_window_has_three_areas_and_opens_the_default_project(qtbot):
+def test_window_has_four_areas_and_opens_the_default_project(qtbot):
     window = MainWindow(quick_project())
     qtbot.addWidget(window)
     widgets = [window.tabs.widget(i) for i in range(window.tabs.count())]
-    assert [type(w) for w in widgets] == [BuilderView, TrainingView, DeviceView]
+    assert [type(w) for w in widgets] == [DatasetView, BuilderView, TrainingView, DeviceView]
+    assert window.tabs.currentWidget() is window.builder
     assert "Training Studio" in window.windowTitle()
     allowed, reason = window.can_train()
     assert not allowed and "TensorFlow" in reason
@@ -74,7 +76,7 @@ def test_save_and_open_project_round_trip(window, tmp_path, qtbot):
     assert window.windowTitle().startswith("mine.json")
     saved = load_project(path)
     assert saved.model.layers[6] == LayerSpec.create("Dropout")
-    assert json.loads(path.read_text())["format_version"] == 1
+    assert json.loads(path.read_text())["format_version"] == FORMAT_VERSION
     window.new_project()
     assert window.open_project(path)
     assert window.document.project == saved
