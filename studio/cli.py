@@ -17,8 +17,9 @@ from pathlib import Path
 
 from studio.core.errors import StudioError
 from studio.core.events import EpochEnded, TrainingEvent, TrainingStarted
-from studio.core.history import metric_columns, write_history_csv
+from studio.core.history import metric_columns
 from studio.core.project import load_project
+from studio.core.run_record import HISTORY_FILE, MODEL_FILE, history_to_resume
 from studio.core.summary import format_shape
 
 EXIT_USAGE = 2
@@ -138,23 +139,17 @@ def _train(options: argparse.Namespace) -> int:
                           f"({error.strerror or error}).") from None
 
     _start_tensorflow()
-    from studio.ml.model_io import save_keras
     from studio.ml.session import train_project
 
     _download_if_missing(project.dataset.source)
-    printer = _EpochPrinter()
-    rows: list[dict[str, float]] = []
-
-    def sink(event: TrainingEvent) -> None:
-        printer(event)
-        if isinstance(event, EpochEnded):
-            rows.append(dict(event.logs))
-            # Written every epoch so an interrupted run still leaves its curve behind.
-            write_history_csv(output / "history.csv", rows)
-
-    result = train_project(project, sink)
-    model_path = save_keras(result.model, output / "model.keras")
-    print(f"saved {model_path} and {output / 'history.csv'}")
+    resumed = len(history_to_resume(output))
+    if resumed:
+        print(f"resuming the interrupted run in {output} after epoch {resumed}", flush=True)
+    result = train_project(project, _EpochPrinter(), run_dir=output)
+    if result.test_logs:
+        print("test  " + "  ".join(f"{k} {v:.4f}" for k, v in result.test_logs.items()),
+              flush=True)
+    print(f"saved {output / MODEL_FILE} and {output / HISTORY_FILE}")
     if result.diverged:
         print("studio train: error: the loss became NaN or infinite; lower the learning rate.",
               file=sys.stderr)
@@ -200,5 +195,6 @@ class _EpochPrinter:
             width = len(str(event.epochs))
             logs = event.logs
             metrics = "  ".join(f"{k} {logs[k]:.4f}" for k in metric_columns([logs]))
-            print(f"epoch {event.epoch + 1:>{width}}/{event.epochs}  {metrics}  "
-                  f"({event.seconds:.1f} s)", flush=True)
+            timing = "restored" if event.replayed else f"{event.seconds:.1f} s"
+            print(f"epoch {event.epoch + 1:>{width}}/{event.epochs}  {metrics}  ({timing})",
+                  flush=True)

@@ -61,9 +61,10 @@ def no_qthread_left_running():
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory, monkeypatch):
-    """QSettings go to a temporary folder, never the developer's real preferences."""
+    """QSettings and recorded runs go to a temporary folder, never the developer's own."""
     folder = tmp_path_factory.mktemp("settings")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder / "data"))  # runs are recorded there
     if not _qt_loaded():
         yield
         return

@@ -45,7 +45,8 @@ def test_train_headless_writes_model_and_history(tmp_path):
     with open(out / "history.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["epoch"] for r in rows] == ["1", "2"]
-    assert set(rows[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(rows[0]) == {"epoch", "loss", "accuracy", "learning_rate", "val_loss",
+                            "val_accuracy"}
     model = keras.saving.load_model(out / "model.keras", safe_mode=True)
     x = load_dataset(default_project().dataset).x_val
     accuracy = float(np.mean(model.predict(x, verbose=0).argmax(axis=1)

@@ -53,6 +53,9 @@ def load_architecture(path: str | os.PathLike[str]) -> ModelSpec:
     elif kind != ARCHITECTURE_FORMAT:
         raise ModelSpecError(f"{path}: not a Training Studio architecture or project "
                              f"(format {kind!r}).")
+    elif not isinstance(data.get("format_version", 1), int) \
+            or isinstance(data.get("format_version", 1), bool):
+        raise ModelSpecError(f"{path}: 'format_version' must be a whole number.")
     elif data.get("format_version", 1) > ARCHITECTURE_VERSION:
         raise ModelSpecError(f"{path}: written by a newer Training Studio (format version "
                              f"{data['format_version']}); update the studio to open it.")

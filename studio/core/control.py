@@ -16,6 +16,8 @@ class TrainingControl:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._lock = threading.Lock()
+        self._changes: dict[str, float | int] = {}
 
     @property
     def stop_requested(self) -> bool:
@@ -40,3 +42,18 @@ class TrainingControl:
     def wait_while_paused(self) -> None:
         """Block the calling (training) thread while paused; returns at once otherwise."""
         self._running.wait()
+
+    def request_changes(self, *, learning_rate: float | None = None,
+                        epochs: int | None = None) -> None:
+        """Settings to apply when training continues (asked for while paused)."""
+        with self._lock:
+            if learning_rate is not None:
+                self._changes["learning_rate"] = float(learning_rate)
+            if epochs is not None:
+                self._changes["epochs"] = int(epochs)
+
+    def take_changes(self) -> dict[str, float | int]:
+        """The requested changes, once (the training thread applies them)."""
+        with self._lock:
+            changes, self._changes = self._changes, {}
+        return changes

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -170,7 +171,7 @@ def read_csv_table(path: Path, *, delimiter: str | None = None, header: bool | N
     return CsvTable(
         path=path, delimiter=delimiter, has_header=header,
         columns=_column_names(records[0] if header else None, len(records[0])),
-        rows=tuple(tuple(_cell(text) for text in row) for row in data[:max_rows]),
+        rows=tuple(tuple(_cell(text, delimiter) for text in row) for row in data[:max_rows]),
     )
 
 
@@ -360,9 +361,18 @@ def _describe(name: str, values: list[str | None]) -> ColumnInfo:
     return ColumnInfo(name, kind, len(values) - len(present), len(distinct), tuple(distinct[:5]))
 
 
-def _cell(text: str) -> str | None:
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+def _cell(text: str, delimiter: str = ",") -> str | None:
+    """The cell's text, or None when missing. In files not separated by commas, a number
+    written with a decimal comma (4,5 from a European spreadsheet) becomes 4.5."""
     text = text.strip()
-    return None if text.lower() in MISSING_TOKENS else text
+    if text.lower() in MISSING_TOKENS:
+        return None
+    if delimiter != "," and _DECIMAL_COMMA.fullmatch(text):
+        return text.replace(",", ".")
+    return text
 
 
 def _number(text: str) -> float | None:

@@ -7,7 +7,7 @@ They cross from the training thread to the UI (through ``studio.workers``) or to
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,28 @@ class EpochEnded:
     epochs: int
     seconds: float
     logs: Mapping[str, float]
+    #: An epoch of an interrupted run, sent again when it resumes (so curves are whole).
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    """The user changed a setting while paused; ``x`` is where (in epochs) to mark it."""
+
+    x: float
+    text: str
+    epochs: int
 
 
 @dataclass(frozen=True)
 class TrainingEnded:
     epochs_completed: int
     stopped_early: bool
+    #: Why training ended before its last epoch, in words ("" when it ran to the end).
+    reason: str = ""
+    #: Loss and metrics on the test split, when there is one (evaluated once, at the end).
+    test_logs: Mapping[str, float] = field(default_factory=dict)
 
 
-TrainingEvent = TrainingStarted | BatchEnded | EpochEnded | TrainingEnded
+TrainingEvent = TrainingStarted | BatchEnded | EpochEnded | SettingsChanged | TrainingEnded
 EventSink = Callable[[TrainingEvent], None]

@@ -73,7 +73,8 @@ def _read_code(dataset: DatasetSpec) -> tuple[str, str, str]:
 
 
 def _split_code(dataset: DatasetSpec) -> str:
-    stratify = "y" if dataset.info.task == "classification" else "None"
+    # The studio's rule: stratify a classification when every class has 3 samples or more.
+    stratify = "strata" if dataset.info.task == "classification" else "None"
     if not dataset.shuffle:
         return (f"    n_val = round(len(x) * {dataset.validation_split!r})\n"
                 f"    n_test = round(len(x) * {dataset.test_split!r})\n"
@@ -81,6 +82,8 @@ def _split_code(dataset: DatasetSpec) -> str:
                 "    x_train, y_train = x[:end], y[:end]\n"
                 "    x_val, y_val = x[end:end + n_val], y[end:end + n_val]")
     lines = []
+    if dataset.info.task == "classification":
+        lines.append("    strata = y if np.bincount(y).min() >= 3 else None")
     if dataset.test_split:
         lines.append(f"    x, x_test, y, y_test = train_test_split(\n"
                      f"        x, y, test_size=round(len(x) * {dataset.test_split!r}), "
@@ -90,6 +93,9 @@ def _split_code(dataset: DatasetSpec) -> str:
                  f"        x, y, test_size=round(len(y_all) * {dataset.validation_split!r}), "
                  f"random_state={dataset.seed!r},\n"
                  f"        stratify={stratify})")
+    if dataset.info.task == "classification" and dataset.test_split:
+        lines.insert(-1, "    strata = y if strata is not None and np.bincount(y).min() >= 2 "
+                         "else None")
     return "\n".join(lines)
 
 

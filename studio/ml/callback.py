@@ -13,7 +13,7 @@ import time
 import keras
 
 from studio.core.control import TrainingControl
-from studio.core.events import BatchEnded, EpochEnded, EventSink
+from studio.core.events import BatchEnded, EpochEnded, EventSink, SettingsChanged
 
 
 class TrainingStopped(Exception):
@@ -40,6 +40,13 @@ class StudioCallback(keras.callbacks.Callback):
         self._epoch = 0
         self._epoch_start = 0.0
         self.history: list[dict[str, float]] = []
+        #: Restarted from a new rate when the user changes it while paused.
+        self.schedule: keras.callbacks.Callback | None = None
+
+    @property
+    def epochs(self) -> int:
+        """The number of epochs to train, which the user may change while paused."""
+        return self._epochs
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self._epoch = epoch
@@ -51,6 +58,7 @@ class StudioCallback(keras.callbacks.Callback):
             paused_at = time.perf_counter()
             control.wait_while_paused()
             self._epoch_start += time.perf_counter() - paused_at
+            self._apply_changes(batch)
         if control.stop_requested:
             raise TrainingStopped
         now = time.perf_counter()
@@ -64,9 +72,31 @@ class StudioCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         values = _floats(logs)
+        values["learning_rate"] = float(keras.ops.convert_to_numpy(
+            self.model.optimizer.learning_rate))
         self.history.append(values)
         self._sink(EpochEnded(epoch, self._epochs, time.perf_counter() - self._epoch_start,
                               values))
+        if epoch + 1 >= self._epochs:
+            self.model.stop_training = True  # the user lowered the number of epochs
+
+    def _apply_changes(self, batch: int) -> None:
+        """Apply what the user changed while paused, and say so on the curves."""
+        changes = self._control.take_changes()
+        parts = []
+        if "learning_rate" in changes:
+            rate = float(changes["learning_rate"])
+            self.model.optimizer.learning_rate.assign(rate)
+            rebase = getattr(self.schedule, "rebase", None)
+            if rebase is not None:
+                rebase(rate, self._epoch, self._epochs)
+            parts.append(f"learning rate {rate:g}")
+        if "epochs" in changes:
+            self._epochs = max(int(changes["epochs"]), self._epoch + 1)
+            parts.append(f"{self._epochs} epochs")
+        if parts:
+            x = self._epoch + (batch + 1) / self._steps
+            self._sink(SettingsChanged(x, "Changed to " + ", ".join(parts), self._epochs))
 
 
 def _floats(logs: dict[str, float] | None) -> dict[str, float]:

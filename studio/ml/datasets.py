@@ -102,6 +102,9 @@ def _read(source: DataSource, seed: int, progress: Progress | None,
         if progress:
             progress(f"Reading {source.path.name}", 0, None)
         table = import_csv(source.path, source.settings)
+        if table.task != info.task:
+            raise DatasetError(f"{source.path} now reads as a {table.task}, but the project "
+                               f"was set up for a {info.task}. Import the file again.")
         y_type = "int32" if table.task == "classification" else "float32"
         return RawData(np.asarray(table.x, dtype="float32"), np.asarray(table.y, dtype=y_type),
                        None, table.feature_names)
@@ -185,7 +188,8 @@ def split_indices(y: np.ndarray, spec: DatasetSpec, info: DatasetInfo
     labels = y if stratify else None
     rest, test = (train_test_split(everything, test_size=n_test, random_state=spec.seed,
                                    stratify=labels) if n_test else (everything, everything[:0]))
-    rest_labels = y[rest] if stratify else None
+    # After the test split a class may be too small to stratify the validation split too.
+    rest_labels = y[rest] if stratify and np.bincount(y[rest]).min() >= 2 else None
     train, val = train_test_split(rest, test_size=n_val, random_state=spec.seed,
                                   stratify=rest_labels)
     return train, val, test

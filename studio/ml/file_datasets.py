@@ -206,6 +206,9 @@ def _read_pair(path: Path, x_key: str | None, y_key: str | None) -> tuple[_Array
         return _member(loaded, path.name, x_name), _member(loaded, path.name, y_name)
 
 
+_LABEL_NAMES = frozenset({"y", "label", "labels", "target", "targets", "class", "classes"})
+
+
 def _choose_keys(
     names: list[str], file: str, x_key: str | None, y_key: str | None
 ) -> tuple[str, str]:
@@ -224,14 +227,18 @@ def _choose_keys(
         return _partner(names, file, y_key, pairs, 1), y_key
     if len(pairs) == 1:
         return pairs[0]
+    labels = [name for name in names if name.lower() in _LABEL_NAMES]
+    if not pairs and len(names) == 2 and len(labels) == 1:
+        # Two arrays, one named like labels (e.g. images/labels): the other holds the samples.
+        return next(name for name in names if name != labels[0]), labels[0]
     if pairs:
         raise DatasetError(
             f"{file} holds several possible feature/label pairs among its arrays "
             f"{_names(names)}: choose which array holds {_role('x')} and which {_role('y')}."
         )
     raise DatasetError(
-        f"{file} has no arrays named x and y; it holds {_names(names)}: choose which array "
-        f"holds {_role('x')} and which {_role('y')}."
+        f"{file} has no arrays named x and y; it holds {_names(names)}. Save it again with "
+        f"the samples named x and the labels named y, e.g. numpy.savez(path, x=..., y=...)."
     )
 
 

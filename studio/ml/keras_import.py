@@ -126,9 +126,41 @@ def _layer_spec(layer: keras.layers.Layer, where: str, notes: list[str]) -> Laye
     for spec in kind.params:
         params[spec.name] = _param_value(kind, spec, config, where, notes)
     try:
-        return LayerSpec(kind.name, kind.validate(params, where))
+        imported = LayerSpec(kind.name, kind.validate(params, where))
     except ModelSpecError as error:
         raise ModelSpecError(f"{error} Edit the model in Keras or build it here.") from None
+    _check_rebuilds_the_same(layer, config, imported, where, notes)
+    return imported
+
+
+#: Settings that never change what a layer computes once trained from scratch.
+_IGNORED = frozenset({"name", "dtype", "trainable", "seed", "kernel_initializer",
+                      "bias_initializer", "quantization_config", "mean", "variance"})
+
+
+def _check_rebuilds_the_same(layer: keras.layers.Layer, config: dict[str, Any],
+                             spec: LayerSpec, where: str, notes: list[str]) -> None:
+    """The builder's layer must have every other setting of the imported one."""
+    from studio.ml.layers import make_layer
+
+    rebuilt = make_layer(spec, layer.name).get_config()
+    for key, value in config.items():
+        if key in _IGNORED or _plain(rebuilt.get(key)) == _plain(value):
+            continue
+        raise ModelSpecError(f"{where}: {key}={value!r} cannot be expressed in the builder "
+                             f"(it would become {rebuilt.get(key)!r}); edit it in Keras or "
+                             "build the layer here.")
+    if _class_name(config.get("bias_initializer")) not in (None, "Zeros"):
+        notes.append(f"{where}: its bias initializer is not kept (zeros is used).")
+
+
+def _plain(value: object) -> object:
+    """Lists and tuples compare alike; configs of nested objects compare by content."""
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "registered_name"}
+    return value
 
 
 def _param_value(kind: LayerType, spec: ParamSpec, config: dict[str, Any], where: str,

@@ -13,3 +13,12 @@ def start_tensorflow() -> str:
     """
     tf.config.list_physical_devices()
     return str(tf.__version__)
+
+
+def enable_determinism() -> None:
+    """Make every TensorFlow op deterministic for the rest of this process.
+
+    Same seed, same data and same settings then give the same weights, bit for bit, at some
+    cost in speed. TensorFlow offers no way to switch it off again.
+    """
+    tf.config.experimental.enable_op_determinism()

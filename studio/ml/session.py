@@ -1,27 +1,120 @@
 """Train a whole project: load its data, build its model, run the engine.
 
 This is the single entry point used by the training worker and by ``studio train``, so the
-window and the command line can never drift apart.
+window and the command line can never drift apart. With a run folder it also keeps the run
+safe: history and record after every epoch, checkpoints (last and best), and a Keras backup
+from which an interrupted run resumes with its optimizer state and whole history.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import shutil
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+
 from studio.core.control import TrainingControl
-from studio.core.events import EventSink
+from studio.core.events import EpochEnded, EventSink, TrainingEvent
+from studio.core.history import write_history_csv
 from studio.core.project import Project
+from studio.core.run_record import (
+    BACKUP_DIR,
+    CHECKPOINT_DIR,
+    HISTORY_FILE,
+    MODEL_FILE,
+    RunRecord,
+    Status,
+    history_to_resume,
+    read_run,
+    resumable_epochs,
+    write_run,
+)
 from studio.ml.datasets import load_dataset
+from studio.ml.model_io import save_keras
+from studio.ml.runtime import enable_determinism
 from studio.ml.summary import build_model
 from studio.ml.training import TrainingResult, run_training
 
 
-def train_project(project: Project, sink: EventSink, control: TrainingControl | None = None
-                  ) -> TrainingResult:
-    """Blocking; raises StudioError subclasses for problems the user can fix."""
-    data = load_dataset(project.dataset)
+def train_project(project: Project, sink: EventSink, control: TrainingControl | None = None,
+                  run_dir: Path | None = None) -> TrainingResult:
+    """Blocking; raises StudioError subclasses for problems the user can fix.
+
+    With ``run_dir`` the run is recorded there and resumes from it when it holds an
+    interrupted run of this project.
+    """
+    project.training.loss_for(project.dataset.info.task)  # refuse a mismatch before loading
+    if project.training.deterministic:
+        enable_determinism()
+    control = control or TrainingControl()
+    data = load_dataset(project.dataset, cancelled=lambda: control.stop_requested)
     model = build_model(project.model, data.info, name=_model_name(project.name),
                         seed=project.dataset.seed)
-    return run_training(model, data, project.training, sink, control or TrainingControl(),
-                        seed=project.dataset.seed)
+    if run_dir is None:
+        return run_training(model, data, project.training, sink, control,
+                            seed=project.dataset.seed)
+    return _train_in_folder(project, model, data, sink, control, run_dir)
+
+
+def _train_in_folder(project: Project, model: keras.Model, data: object, sink: EventSink,
+                     control: TrainingControl, run_dir: Path) -> TrainingResult:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    prior = history_to_resume(run_dir)
+    if (resumable_epochs(run_dir) or 0) > len(prior):
+        shutil.rmtree(run_dir / BACKUP_DIR)  # its epochs' history is lost: start afresh
+    previous = read_run(run_dir) if prior else None
+    record = (replace(previous, status="running", pid=os.getpid()) if previous is not None
+              else RunRecord(project.name, time.time(), project.to_dict(),
+                             epochs=project.training.epochs))
+    write_run(run_dir, record)
+    rows = list(prior)
+
+    def recording_sink(event: TrainingEvent) -> None:
+        if isinstance(event, EpochEnded) and not event.replayed:
+            rows.append(dict(event.logs))
+            write_history_csv(run_dir / HISTORY_FILE, rows)
+            write_run(run_dir, record.with_progress(len(rows), event.logs, event.epochs))
+        sink(event)
+
+    config = project.training
+    monitor = config.monitor if config.early_stopping else "val_loss"
+    checkpoints = run_dir / CHECKPOINT_DIR
+    checkpoints.mkdir(exist_ok=True)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True),
+        _FiniteCheckpoint(str(checkpoints / "last.keras")),
+        _FiniteCheckpoint(str(checkpoints / "best.keras"), monitor=monitor,
+                          save_best_only=True),
+    ]
+    try:
+        result = run_training(model, data, config, recording_sink, control,  # type: ignore[arg-type]
+                              seed=project.dataset.seed, log_dir=run_dir / "tensorboard",
+                              extra_callbacks=callbacks, prior_history=prior)
+    except BaseException as error:
+        # A crash or Ctrl+C leaves the backup behind, so the run can be resumed.
+        ended: Status = "running" if isinstance(error, KeyboardInterrupt) else "failed"
+        write_run(run_dir, record.with_progress(len(rows), rows[-1] if rows else {})
+                  .ended(ended, str(error)))
+        raise
+    save_keras(result.model, run_dir / MODEL_FILE)
+    status: Status = ("diverged" if result.diverged else
+                      "stopped" if result.reason == "stopped by the user" else "finished")
+    write_run(run_dir, record.with_progress(len(rows), rows[-1] if rows else {})
+              .ended(status, result.reason, result.test_logs))
+    return result
+
+
+class _FiniteCheckpoint(keras.callbacks.ModelCheckpoint):
+    """A checkpoint that never overwrites good weights with those of a NaN epoch."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if logs and not math.isfinite(float(logs.get("loss", 0.0))):
+            return
+        super().on_epoch_end(epoch, logs)
 
 
 def _model_name(name: str) -> str:

@@ -1,20 +1,24 @@
-"""Train a compiled-from-settings model on loaded data: the engine shared by window and CLI."""
+"""Train a model on loaded data with the project's settings: the engine shared by window and CLI."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import keras
+import numpy as np
 
 from studio.core.control import TrainingControl
 from studio.core.dataset_catalog import Task
-from studio.core.events import EventSink, TrainingEnded, TrainingStarted
+from studio.core.events import EpochEnded, EventSink, TrainingEnded, TrainingStarted
 from studio.core.training_config import TrainingConfig
 from studio.ml.callback import StudioCallback, TrainingStopped
 from studio.ml.datasets import LoadedData
 from studio.ml.normalization import adapt_normalization
 from studio.ml.pipeline import make_pipeline
+from studio.ml.schedules import LearningRatePolicy, schedule_callbacks
+from studio.ml.validation_metrics import ValidationMetrics
 
 
 @dataclass
@@ -25,6 +29,8 @@ class TrainingResult:
     history: list[dict[str, float]] = field(default_factory=list)
     stopped_early: bool = False
     diverged: bool = False  # loss became NaN or infinite
+    reason: str = ""  # why it ended before the last epoch, in words
+    test_logs: dict[str, float] = field(default_factory=dict)  # on the test split, if any
 
     @property
     def epochs_completed(self) -> int:
@@ -32,56 +38,153 @@ class TrainingResult:
 
 
 def make_optimizer(config: TrainingConfig) -> keras.optimizers.Optimizer:
-    classes = {
-        "adam": keras.optimizers.Adam,
-        "sgd": keras.optimizers.SGD,
-        "rmsprop": keras.optimizers.RMSprop,
-        "adamw": keras.optimizers.AdamW,
-    }
-    return classes[config.optimizer](learning_rate=config.learning_rate)
-
-
-def compile_model(model: keras.Model, config: TrainingConfig, task: Task) -> None:
-    """Classification: sparse cross-entropy and accuracy; regression: MSE and MAE."""
-    if task == "classification":
-        loss: keras.losses.Loss = keras.losses.SparseCategoricalCrossentropy()
-        metric: keras.metrics.Metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-    else:
-        loss = keras.losses.MeanSquaredError()
-        metric = keras.metrics.MeanAbsoluteError(name="mae")
-    model.compile(optimizer=make_optimizer(config), loss=loss, metrics=[metric])
+    rate = config.learning_rate
+    name = config.optimizer
+    if name == "sgd":
+        return keras.optimizers.SGD(rate, momentum=config.momentum, nesterov=config.nesterov)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(rate, momentum=config.momentum)
+    if name == "adagrad":
+        return keras.optimizers.Adagrad(rate)
+    betas = {"beta_1": config.beta_1, "beta_2": config.beta_2}
+    if name == "adamw":
+        return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay, **betas)
+    if name == "nadam":
+        return keras.optimizers.Nadam(rate, **betas)
+    return keras.optimizers.Adam(rate, **betas)
 
 
 def main_metric(task: Task) -> str:
     return "accuracy" if task == "classification" else "mae"
 
 
+def compile_model(model: keras.Model, config: TrainingConfig, task: Task) -> None:
+    """Loss from the task unless overridden; accuracy or MAE always; MSE/RMSE on request.
+
+    The other requested metrics (precision, recall, F1, AUC, R²) come from scikit-learn on the
+    validation split (``ValidationMetrics``).
+    """
+    losses = {
+        "sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
+        "mean_squared_error": keras.losses.MeanSquaredError,
+        "mean_absolute_error": keras.losses.MeanAbsoluteError,
+        "huber": keras.losses.Huber,
+    }
+    loss = losses[config.loss_for(task)]()
+    metrics: list[keras.metrics.Metric]
+    if task == "classification":
+        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    else:
+        metrics = [keras.metrics.MeanAbsoluteError(name="mae")]
+        extras = config.metrics_for(task)
+        if "mse" in extras:
+            metrics.append(keras.metrics.MeanSquaredError(name="mse"))
+        if "rmse" in extras:
+            metrics.append(keras.metrics.RootMeanSquaredError(name="rmse"))
+    model.compile(optimizer=make_optimizer(config), loss=loss, metrics=metrics)
+
+
+def class_weights(y_train: np.ndarray, num_classes: int) -> dict[int, float]:
+    """Weights inversely proportional to class frequency (scikit-learn's "balanced")."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    present = np.unique(y_train)
+    weights = compute_class_weight("balanced", classes=present, y=y_train)
+    result = {int(c): 1.0 for c in range(num_classes)}
+    result.update({int(c): float(w) for c, w in zip(present, weights, strict=True)})
+    return result
+
+
 def run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
-                 sink: EventSink, control: TrainingControl, *, seed: int = 0) -> TrainingResult:
+                 sink: EventSink, control: TrainingControl, *, seed: int = 0,
+                 log_dir: Path | None = None,
+                 extra_callbacks: list[keras.callbacks.Callback] | None = None,
+                 prior_history: list[dict[str, float]] | None = None) -> TrainingResult:
     """Blocking, thread-agnostic training with progress sent to ``sink``.
 
-    ``control`` may stop or pause it from another thread; the model keeps whatever it learned
-    up to the last finished batch.
+    ``control`` may stop or pause it from another thread, and change the learning rate or the
+    number of epochs while paused; the model keeps whatever it learned up to the last
+    finished batch. ``log_dir`` receives TensorBoard logs when the settings ask for them.
+    ``prior_history`` holds the epochs of an interrupted run that a BackupAndRestore among
+    ``extra_callbacks`` resumes: they are sent again (``replayed``) so curves are whole.
     """
+    task = data.info.task
     if not model.compiled:  # a fresh model: learn the input statistics, then compile
         adapt_normalization(model, data.x_train)
-        compile_model(model, config, data.info.task)
+        compile_model(model, config, task)
     train = make_pipeline(data.x_train, data.y_train, config.batch_size, shuffle=True, seed=seed)
     val = make_pipeline(data.x_val, data.y_val, config.batch_size, shuffle=False, seed=seed)
     steps = math.ceil(len(data.x_train) / config.batch_size)
     callback = StudioCallback(sink, control, epochs=config.epochs, steps_per_epoch=steps,
                               batch_size=config.batch_size)
+    callbacks = _callbacks(config, data, log_dir)
+    callback.schedule = next((c for c in callbacks if isinstance(c, LearningRatePolicy)), None)
+    # The studio's callback records the epoch before any backup is written (extra callbacks
+    # come after it): a run killed in between resumes with that epoch cut from its history.
+    callbacks += [callback, *(extra_callbacks or [])]
+    weights = (class_weights(data.y_train, data.info.num_classes)
+               if config.class_weight == "balanced" and task == "classification" else None)
+    prior = list(prior_history or [])
+    callback.history.extend(prior)
     sink(TrainingStarted(config.epochs, steps, len(data.x_train), len(data.x_val),
-                         metric=main_metric(data.info.task)))
+                         initial_epoch=len(prior), metric=main_metric(task)))
+    for epoch, row in enumerate(prior):
+        sink(EpochEnded(epoch, config.epochs, 0.0, row, replayed=True))
     stopped = control.stop_requested
-    if not stopped:
+    early = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)), None)
+    while not stopped and len(callback.history) < callback.epochs:
+        # Fit again from where it ended when the user raised the number of epochs.
+        done = len(callback.history)
         try:
-            model.fit(train, validation_data=val, epochs=config.epochs, verbose=0,
-                      shuffle=False, callbacks=[keras.callbacks.TerminateOnNaN(), callback])
+            model.fit(train, validation_data=val, initial_epoch=done, epochs=callback.epochs,
+                      verbose=0, shuffle=False, callbacks=callbacks, class_weight=weights)
         except TrainingStopped:
             stopped = True
+        if len(callback.history) == done or (model.stop_training and _ended_early(early)):
+            break
     history = callback.history
     diverged = bool(history) and not math.isfinite(history[-1].get("loss", 0.0))
-    stopped = stopped or len(history) < config.epochs
-    sink(TrainingEnded(len(history), stopped))
-    return TrainingResult(model, history, stopped, diverged)
+    reason = ""
+    if stopped:
+        reason = "stopped by the user"
+    elif diverged:
+        reason = "the loss became NaN or infinite"
+    elif _ended_early(early):
+        assert early is not None
+        reason = (f"early stopping: {config.monitor} did not improve for {config.patience} "
+                  "epochs")
+        if config.restore_best_weights:
+            reason += f"; the weights of epoch {early.best_epoch + 1} were restored"
+    stopped = stopped or len(history) < callback.epochs
+    test_logs: dict[str, float] = {}
+    if len(data.x_test) and history and not diverged:
+        test = make_pipeline(data.x_test, data.y_test, config.batch_size, shuffle=False,
+                             seed=seed)
+        test_logs = {key: float(value) for key, value in
+                     model.evaluate(test, verbose=0, return_dict=True).items()}
+    sink(TrainingEnded(len(history), stopped, reason, test_logs))
+    return TrainingResult(model, history, stopped, diverged, reason, test_logs)
+
+
+def _ended_early(early: keras.callbacks.EarlyStopping | None) -> bool:
+    return early is not None and early.stopped_epoch > 0
+
+
+def _callbacks(config: TrainingConfig, data: LoadedData, log_dir: Path | None
+               ) -> list[keras.callbacks.Callback]:
+    """Order matters: metrics first (they add logs), then what reads the logs."""
+    task = data.info.task
+    callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
+    extra = tuple(m for m in config.metrics_for(task) if m not in ("mse", "rmse"))
+    if extra:
+        callbacks.append(ValidationMetrics(data.x_val, data.y_val, extra,
+                                           data.info.num_classes, config.batch_size))
+    callbacks += schedule_callbacks(config, config.epochs)
+    if config.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=config.monitor, patience=config.patience,
+            restore_best_weights=config.restore_best_weights, verbose=0))
+    if config.tensorboard and log_dir is not None:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), histogram_freq=0,
+                                                     write_graph=False))
+    return callbacks

@@ -125,31 +125,44 @@ class CsvImportDialog(QDialog):
         self.setWindowTitle(f"Import CSV — {name}")
         self.resize(780, 680)
 
-        self.file_label = QLabel(f"File: <b>{name}</b>")
-        self.delimiter_combo = _combo(DELIMITERS)
-        self.header_check = QCheckBox("First row is a &header")
-        self.progress = QProgressBar()
+        self.setAccessibleName(f"Import CSV {name}")
+        self.file_label = _named(QLabel(f"File: <b>{name}</b>"), "File", str(self._path))
+        self.delimiter_combo = _named(_combo(DELIMITERS), "Delimiter", "The character "
+                                      "between values; changing it reads the file again")
+        self.header_check = _named(
+            QCheckBox("First row is a &header"), "First row is a header", "Checked: the first "
+            "row names the columns. Unchecked: it is data, and the columns are called "
+            "column_1, column_2, …")
+        self.progress = _named(QProgressBar(), "Progress",
+                               f"Working on {name} in the background")
         self.progress.setRange(0, 0)  # busy, no percentage
-        self.progress.setTextVisible(True)
-        self.preview = QTableWidget()
+        self.preview = _named(QTableWidget(), "Preview", f"The first {PREVIEW_ROWS} rows of "
+                              f"{name}; hover a column header for its details")
         self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.preview.setTabKeyNavigation(False)  # Tab leaves the table, arrows move inside
-        self.target_combo = QComboBox()
-        self.features_list = QListWidget()
+        self.target_combo = _named(QComboBox(), "Target",
+                                   "The column the model learns to predict")
+        self.features_list = _named(QListWidget(), "Features", "The columns the model learns "
+                                    "from; text columns are one-hot encoded")
         self.features_list.setMaximumHeight(140)
-        self.missing_combo = _combo(MISSING)
-        self.task_combo = _combo(TASKS)
-        self.summary_label = QLabel()
+        self.missing_combo = _named(_combo(MISSING), "Missing values", "What to do with "
+                                    "empty, NA or ? cells in the features (rows without a "
+                                    "target are always left out)")
+        self.task_combo = _named(_combo(TASKS), "Task", "Classification predicts a class, "
+                                 "regression a number; Automatic guesses from the target")
+        self.summary_label = _named(QLabel(), "Summary",
+                                    "What the model will get, or what must be fixed first")
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
-        self.import_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.import_button = _named(buttons.button(QDialogButtonBox.StandardButton.Ok),
+                                    "Import", f"Use {name} as the dataset")
         self.import_button.setText("&Import")
-        self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button = _named(buttons.button(QDialogButtonBox.StandardButton.Cancel),
+                                    "Cancel", "Close without importing")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        self._describe_widgets()
 
         top = QHBoxLayout()
         delimiter_label = QLabel("&Delimiter:")
@@ -234,15 +247,12 @@ class CsvImportDialog(QDialog):
         """Read the file (``settings`` None) or encode the whole table with ``settings``."""
         self._request += 1
         self._encoding = settings
-        table = self._table if settings is not None else None
-        rows = len(self._table.rows) if self._table else 0
-        self._set_busy(True, f"Encoding all {rows:,} rows of {self._path.name}…" if settings
-                       else f"Reading {self._path.name}…")
-        work: Callable[[], object]
-        if settings is None or table is None:
-            work = partial(_read, self._path, self._delimiter, self._header)
-        else:
-            work = partial(encode_table, table, settings)
+        work: Callable[[], object] = partial(_read, self._path, self._delimiter, self._header)
+        text = f"Reading {self._path.name}…"
+        if settings is not None and self._table is not None:
+            work = partial(encode_table, self._table, settings)
+            text = f"Encoding all {len(self._table.rows):,} rows of {self._path.name}…"
+        self._set_busy(True, text)
         self._pool.start(_Job(self._request, self._signals, work))
 
     def _job_finished(self, request: int, result: object) -> None:
@@ -419,29 +429,3 @@ class CsvImportDialog(QDialog):
         """The choices, in layout and tab order."""
         return [self.delimiter_combo, self.header_check, self.preview, self.target_combo,
                 self.features_list, self.missing_combo, self.task_combo]
-
-    def _describe_widgets(self) -> None:
-        name = self._path.name
-        self.setAccessibleName(f"Import CSV {name}")
-        for widget, accessible, tip in (
-            (self.file_label, "File", str(self._path)),
-            (self.delimiter_combo, "Delimiter",
-             "The character between values; changing it reads the file again"),
-            (self.header_check, "First row is a header", "Checked: the first row names the "
-             "columns. Unchecked: it is data, and the columns are called column_1, column_2, …"),
-            (self.progress, "Reading progress", f"Working on {name} in the background"),
-            (self.preview, "Preview",
-             f"The first {PREVIEW_ROWS} rows of {name}; hover a column header for its details"),
-            (self.target_combo, "Target", "The column the model learns to predict"),
-            (self.features_list, "Features",
-             "The columns the model learns from; text columns are one-hot encoded"),
-            (self.missing_combo, "Missing values", "What to do with empty, NA or ? cells in "
-             "the features (rows without a target are always left out)"),
-            (self.task_combo, "Task", "Classification predicts a class, regression a number; "
-             "Automatic guesses from the target column"),
-            (self.summary_label, "Summary", "What the model will get, or what must be fixed"),
-            (self.import_button, "Import", f"Use {name} as the dataset"),
-            (self.cancel_button, "Cancel", "Close without importing"),
-        ):
-            widget.setAccessibleName(accessible)
-            widget.setToolTip(tip)

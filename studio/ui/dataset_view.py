@@ -136,7 +136,8 @@ class DatasetView(QWidget):
         for label, widget, tip in (
             ("Validation", self.val_box, "Share of the samples kept aside to watch "
                                          "over-fitting during training."),
-            ("Test", self.test_box, "Share kept for the final evaluation only (0: none)."),
+            ("Test", self.test_box, "Share kept out of training and evaluated once when "
+                                    "training ends (0: none)."),
             ("Seed", self.seed_box, "The same seed gives the same split and the same "
                                     "starting weights."),
             ("", self.shuffle_check, "Without shuffling, validation and test samples are the "

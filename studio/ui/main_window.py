@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
@@ -17,6 +17,14 @@ from studio.core.devices import DeviceReport
 from studio.core.errors import StudioError
 from studio.core.model_spec import ModelSpec
 from studio.core.project import Project
+from studio.core.run_record import (
+    RunRecord,
+    list_runs,
+    new_run_folder,
+    read_run,
+    resumable_epochs,
+    write_run,
+)
 from studio.core.summary import ModelSummary
 from studio.ui.builder_view import BuilderView
 from studio.ui.csv_import_dialog import CsvImportDialog
@@ -51,6 +59,10 @@ class MainWindow(QMainWindow):
         self.data_preview: Any = None  # the last DatasetPreview shown in the Data tab
         self.data_preview_of: Any = None  # ... and the DatasetSpec it shows
         self.csv_dialog: Any = None
+        self._run_training: Any = None  # the TrainingConfig of the run in progress
+        self.current_run: Path | None = None  # the folder of the run in progress or last
+        #: Asked at launch about an interrupted run (its description); True resumes it.
+        self.ask_resume: Callable[[str], bool] = self._ask_resume_dialog
         self._download_started = 0.0
         self._summary: ModelSummary | None = None
         self._analysis_error = ""
@@ -111,6 +123,7 @@ class MainWindow(QMainWindow):
         self.training.train_requested.connect(self.train)
         self.training.stop_requested.connect(self.stop_training)
         self.training.pause_requested.connect(self._pause_requested)
+        self.training.settings.message.connect(self._show_message)
         self.training.save_model_requested.connect(lambda: self.save_model())
         self.runner.training_event.connect(self.training.on_event)
         self.runner.memory_policy_applied.connect(self.devices.set_applied)
@@ -133,16 +146,79 @@ class MainWindow(QMainWindow):
                                f"{'GPU' if report.gpus else 'CPU'}")
         self.devices.set_report(report)
         self._document_changed()
+        self.offer_resume()
+
+    # ----- runs and crash recovery ---------------------------------------------------------
+    @property
+    def runs_root(self) -> Path:
+        """Where runs are recorded: the preference, else the user's data folder."""
+        chosen = self.settings.value("runs/root", "", type=str)
+        if isinstance(chosen, str) and chosen:
+            return Path(chosen)
+        data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        return Path(data or Path.home() / ".training-studio") / "runs"
+
+    def interrupted_runs(self) -> list[tuple[Path, RunRecord]]:
+        """Runs whose process died mid-training and whose backup can resume them."""
+        return [(folder, record) for folder, record in list_runs(self.runs_root)
+                if record.interrupted and resumable_epochs(folder)]
+
+    def offer_resume(self) -> bool:
+        """After a crash: offer to resume the newest interrupted run (once per launch)."""
+        if self.runner.running:
+            return False
+        for folder, record in self.interrupted_runs()[:1]:
+            done = resumable_epochs(folder) or 0
+            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
+            text = (f"Training of “{record.name}” (started {started}) was interrupted after "
+                    f"epoch {done} of {record.epochs}. Resume it from there?")
+            if self.ask_resume(text):
+                return self.resume_run(folder)
+            # Declined: mark it so it is not offered again.
+            write_run(folder, record.ended("stopped", "interrupted; not resumed"))
+        return False
+
+    def resume_run(self, folder: Path) -> bool:
+        """Continue an interrupted run with its own project, optimizer state and curves."""
+        record = read_run(folder)
+        if record is None or self.runner.running:
+            return False
+        try:
+            project = Project.from_dict(dict(record.project))
+        except StudioError as error:
+            self.show_error("Resume", f"{folder}: {error}")
+            return False
+        if not self.confirm_discard("resume the interrupted run"):
+            return False
+        self.document.replace(project, None)
+        self.current_run = folder
+        self._run_training = project.training
+        self.training.append_log(f"Resuming the run in {folder}")
+        self.runner.start(project, self.devices.memory_growth_policy(), folder)
+        self.training.set_running(True)
+        self.stop_action.setEnabled(True)
+        self._update_train_state()
+        self.tabs.setCurrentWidget(self.training)
+        return True
+
+    def _ask_resume_dialog(self, text: str) -> bool:
+        answer = QMessageBox.question(self, "Resume training?", text,
+                                      QMessageBox.StandardButton.Yes
+                                      | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.Yes)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _ml_failed(self, message: str) -> None:
         self._analysis_error = message
         self.tf_status.setText("TensorFlow unavailable")
         self.builder.set_pending(message)
+        self.data.set_error(message)
         self.show_error("TensorFlow", message)
         self._update_train_state()
 
     # ----- project -------------------------------------------------------------------------
     def _document_changed(self) -> None:
+        self._forward_paused_changes()
         self._summary = None
         if self.ml.ready:
             self._analysis_error = ""
@@ -153,6 +229,19 @@ class MainWindow(QMainWindow):
             self.ml.request_summary(project.model, project.dataset.info)
             self.refresh_preview()
         self._update_train_state()
+
+    def _forward_paused_changes(self) -> None:
+        """While paused the user may change the learning rate and epochs of the run."""
+        running = self._run_training
+        if running is None or not self.runner.running:
+            return
+        config = self.document.project.training
+        rate = config.learning_rate if config.learning_rate != running.learning_rate else None
+        epochs = config.epochs if config.epochs != running.epochs else None
+        if rate is not None or epochs is not None:
+            self.runner.request_changes(learning_rate=rate, epochs=epochs)
+            self._run_training = replace(running, learning_rate=config.learning_rate,
+                                         epochs=config.epochs)
 
     # ----- data ----------------------------------------------------------------------------
     def refresh_preview(self, force: bool = False) -> None:
@@ -398,7 +487,17 @@ class MainWindow(QMainWindow):
             if reason:
                 self._show_message(reason)
             return False
-        self.runner.start(self.document.project, self.devices.memory_growth_policy())
+        self._run_training = self.document.project.training
+        project = self.document.project
+        try:
+            run_dir = new_run_folder(self.runs_root, project.name)
+        except OSError as error:
+            self.show_error("Train", f"{self.runs_root}: cannot create the run folder "
+                                     f"({error.strerror or error}).")
+            return False
+        self.current_run = run_dir
+        self.training.append_log(f"Recording this run in {run_dir}")
+        self.runner.start(project, self.devices.memory_growth_policy(), run_dir)
         self.training.set_running(True)
         self.stop_action.setEnabled(True)
         self._update_train_state()
@@ -424,6 +523,8 @@ class MainWindow(QMainWindow):
         epochs = result.epochs_completed
         if result.diverged:
             text = f"Stopped at epoch {epochs}: the loss became NaN or infinite."
+        elif result.reason and result.reason != "stopped by the user":
+            text = f"Finished after {epochs} epoch(s): {result.reason}."
         elif result.stopped_early:
             text = (f"Stopped after {epochs} complete epoch(s); the model keeps what it "
                     "learned.")

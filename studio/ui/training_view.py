@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSpinBox,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from studio.core.events import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted
+from studio.core.events import (
+    BatchEnded,
+    EpochEnded,
+    SettingsChanged,
+    TrainingEnded,
+    TrainingStarted,
+)
 from studio.core.history import metric_columns
-from studio.core.training_config import OPTIMIZERS
 from studio.ui.document import ProjectDocument
+from studio.ui.training_settings import TrainingSettingsForm
 
 if TYPE_CHECKING:
     from studio.ui.live_plot import LivePlot
@@ -60,32 +61,12 @@ class TrainingView(QWidget):
         self._can_train = False
         self._metric = "accuracy"  # plotted beside the loss; "mae" for a regression
 
-        self.epochs_box = QSpinBox()
-        self.epochs_box.setRange(1, 100_000)
-        self.batch_box = QSpinBox()
-        self.batch_box.setRange(1, 65_536)
-        self.optimizer_combo = QComboBox()
-        self.optimizer_combo.addItems(list(OPTIMIZERS))
-        self.lr_box = QDoubleSpinBox()
-        self.lr_box.setDecimals(7)
-        self.lr_box.setRange(0.0000001, 10.0)
-        self.lr_box.setSingleStep(0.0001)
-        settings = QGroupBox("Settings")
-        form = QFormLayout(settings)
-        for label, widget, tip in (
-            ("Epochs", self.epochs_box, "Passes over the training data."),
-            ("Batch size", self.batch_box, "Samples per gradient step."),
-            ("Optimizer", self.optimizer_combo, "The algorithm that updates the weights."),
-            ("Learning rate", self.lr_box, "Step size of each update; lower it if the loss "
-                                           "jumps around or becomes NaN."),
-        ):
-            widget.setToolTip(tip)
-            widget.setAccessibleName(label)
-            form.addRow(label, widget)
-        self.epochs_box.valueChanged.connect(lambda v: self._edit("epochs", int(v)))
-        self.batch_box.valueChanged.connect(lambda v: self._edit("batch_size", int(v)))
-        self.optimizer_combo.currentTextChanged.connect(lambda v: self._edit("optimizer", v))
-        self.lr_box.valueChanged.connect(lambda v: self._edit("learning_rate", float(v)))
+        self.settings = TrainingSettingsForm(document)
+        settings = QScrollArea()
+        settings.setWidget(self.settings)
+        settings.setWidgetResizable(True)
+        settings.setMinimumWidth(300)
+        settings.setAccessibleName("Training settings")
 
         self.train_button = QPushButton("Train")
         self.pause_button = QPushButton("Pause")
@@ -104,7 +85,7 @@ class TrainingView(QWidget):
         self.stop_button.clicked.connect(self.stop_requested)
         self.pause_button.toggled.connect(self._pause_toggled)
         self.save_button.clicked.connect(self.save_model_requested)
-        buttons = QVBoxLayout()
+        buttons = QHBoxLayout()
         for button in (self.train_button, self.pause_button, self.stop_button, self.save_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -129,30 +110,32 @@ class TrainingView(QWidget):
         self.log.setAccessibleName("Training log")
         self.log.setMaximumBlockCount(5000)
 
-        top = QHBoxLayout()
-        top.addWidget(settings)
-        top.addLayout(buttons)
         status = QVBoxLayout()
+        status.addLayout(buttons)
         status.addWidget(self.progress)
         status.addWidget(self.progress_label)
         status.addWidget(self.train_block_label)
-        status.addStretch(1)
-        top.addLayout(status, 1)
         body = QSplitter()
         body.setOrientation(Qt.Orientation.Vertical)
         body.addWidget(self._plots)
         body.addWidget(self.log)
         body.setSizes([420, 120])
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(status)
+        right_layout.addWidget(body, 1)
+        columns = QSplitter()
+        columns.addWidget(settings)
+        columns.addWidget(right)
+        columns.setSizes([330, 900])
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(body, 1)
+        layout.addWidget(columns, 1)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_INTERVAL_MS)
         self._timer.timeout.connect(self.redraw)
         self._timer.start()
-        document.changed.connect(self.refresh)
-        self.refresh()
         self.set_running(False)
 
     def create_plots(self) -> tuple[LivePlot, LivePlot]:
@@ -166,27 +149,6 @@ class TrainingView(QWidget):
             self._plots.addWidget(self.accuracy_plot)
         return self.loss_plot, self.accuracy_plot
 
-    # ----- settings ------------------------------------------------------------------------
-    def refresh(self) -> None:
-        config = self._document.project.training
-        for box, value in ((self.epochs_box, config.epochs), (self.batch_box, config.batch_size)):
-            box.blockSignals(True)
-            box.setValue(value)
-            box.blockSignals(False)
-        self.lr_box.blockSignals(True)
-        self.lr_box.setValue(config.learning_rate)
-        self.lr_box.blockSignals(False)
-        self.optimizer_combo.blockSignals(True)
-        self.optimizer_combo.setCurrentText(config.optimizer)
-        self.optimizer_combo.blockSignals(False)
-
-    def _edit(self, field: str, value: object) -> None:
-        project = self._document.project
-        changes: dict[str, Any] = {field: value}
-        training = replace(project.training, **changes)
-        self._document.edit(replace(project, training=training), f"Set {field}",
-                            merge_key=f"training.{field}")
-
     # ----- state ---------------------------------------------------------------------------
     def set_can_train(self, allowed: bool, reason: str = "") -> None:
         self._can_train = allowed
@@ -199,8 +161,7 @@ class TrainingView(QWidget):
         self.train_button.setEnabled(not running and self._can_train)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
-        for widget in (self.epochs_box, self.batch_box, self.optimizer_combo, self.lr_box):
-            widget.setEnabled(not running)
+        self.settings.set_editable(not running)
         if not running:
             self.pause_button.blockSignals(True)
             self.pause_button.setChecked(False)
@@ -222,7 +183,10 @@ class TrainingView(QWidget):
             self._paused_total += now - self._paused_since
             self._paused_since = None
         self.pause_requested.emit(paused)
-        self.append_log("Paused." if paused else "Resumed.")
+        for name in ("learning_rate", "epochs"):  # may change while paused
+            self.settings.editors[name].setEnabled(paused)
+        self.append_log("Paused: you may change the learning rate and the number of epochs."
+                        if paused else "Resumed.")
 
     # ----- events from the training thread --------------------------------------------------
     def on_event(self, event: object) -> None:
@@ -238,7 +202,15 @@ class TrainingView(QWidget):
             self._show_progress(event.epoch, event.step, event.samples_per_second)
         elif isinstance(event, EpochEnded):
             self._epoch_ended(event)
+        elif isinstance(event, SettingsChanged):
+            self._epochs = event.epochs
+            self.append_log(f"{event.text} (at epoch {event.x:.2f}).")
+            for plot in self.create_plots():
+                plot.mark(event.x, event.text)
         elif isinstance(event, TrainingEnded):
+            if event.test_logs:
+                values = ", ".join(f"{k} {v:.4f}" for k, v in event.test_logs.items())
+                self.append_log(f"On the test split (kept out of training): {values}.")
             self.redraw()
 
     def _started(self, event: TrainingStarted) -> None:

@@ -77,6 +77,8 @@ class DownloadRunner(QObject):
         self._worker = _DownloadWorker(name, self._cancel)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
+        # Deleted on its own thread as it ends (a deleteLater after that would never run).
+        self._thread.finished.connect(self._worker.deleteLater)
         self._worker.progress.connect(self.progress)
         self._thread.finished.connect(self._ended)
         self._thread.start()
@@ -97,7 +99,6 @@ class DownloadRunner(QObject):
         if worker is None or thread is None:
             return
         self._worker = self._thread = None
-        worker.deleteLater()
         thread.deleteLater()
         if worker.error:
             self.failed.emit(worker.error)

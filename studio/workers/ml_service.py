@@ -251,6 +251,7 @@ class MlService(QObject):
         quit by a request queued behind them.
         """
         if self._thread.isRunning():
+            self._worker.latest_preview = self._preview_generation + 1  # cancels a long read
             self._finish_requested.emit()
             self._thread.wait()
 

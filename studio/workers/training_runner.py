@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -26,9 +27,10 @@ class _TrainingWorker(QObject):
     memory_policy_applied = Signal(object)  # list[MemoryGrowthResult]
 
     def __init__(self, project: Project, control: TrainingControl,
-                 memory_growth: Mapping[str, bool]) -> None:
+                 memory_growth: Mapping[str, bool], run_dir: Path | None) -> None:
         super().__init__()
         self._project = project
+        self._run_dir = run_dir
         self._control = control
         self._memory_growth = dict(memory_growth)
         #: ("finished", TrainingResult) or ("failed", (message, details)); read after the
@@ -57,7 +59,7 @@ class _TrainingWorker(QObject):
         # Applied right before the first training, while TensorFlow has not yet
         # initialised the GPUs; afterwards TensorFlow refuses the change.
         self.memory_policy_applied.emit(apply_memory_growth(self._memory_growth))
-        return train_project(self._project, self._emit_event, self._control)
+        return train_project(self._project, self._emit_event, self._control, self._run_dir)
 
 
 class TrainingRunner(QObject):
@@ -82,13 +84,15 @@ class TrainingRunner(QObject):
     def paused(self) -> bool:
         return self.running and self._control.paused
 
-    def start(self, project: Project, memory_growth: Mapping[str, bool] | None = None) -> None:
+    def start(self, project: Project, memory_growth: Mapping[str, bool] | None = None,
+              run_dir: Path | None = None) -> None:
+        """Train ``project`` (recorded in ``run_dir``, resuming it if it was interrupted)."""
         if self._thread is not None:
             raise RuntimeError("A training is already running.")
         self._control = TrainingControl()
         thread = QThread()
         thread.setObjectName("studio-training")
-        worker = _TrainingWorker(project, self._control, memory_growth or {})
+        worker = _TrainingWorker(project, self._control, memory_growth or {}, run_dir)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         # Deleted on its own thread as that thread ends (a deleteLater from here, after the
@@ -105,6 +109,11 @@ class TrainingRunner(QObject):
 
     def resume(self) -> None:
         self._control.resume()
+
+    def request_changes(self, *, learning_rate: float | None = None,
+                        epochs: int | None = None) -> None:
+        """Apply a new learning rate or number of epochs when training continues."""
+        self._control.request_changes(learning_rate=learning_rate, epochs=epochs)
 
     def stop(self) -> None:
         """Ask the training to stop after the current batch; ``finished`` follows."""

@@ -41,7 +41,7 @@ def test_delimiter_is_detected(tmp_path, delimiter):
 def test_semicolon_file_with_decimal_commas_is_not_read_as_comma(tmp_path):
     table = _table(tmp_path, "w;h\n1,5;2,0\n3,5;4,0\n")
     assert table.delimiter == ";"
-    assert table.rows == (("1,5", "2,0"), ("3,5", "4,0"))
+    assert table.rows == (("1.5", "2.0"), ("3.5", "4.0"))  # decimal commas read as numbers
 
 
 def test_delimiter_and_header_can_be_given(tmp_path):
@@ -274,3 +274,13 @@ def test_settings_round_trip_through_json_shapes():
 def test_bad_settings_are_refused_with_the_setting_named(data, message):
     with pytest.raises(DatasetError, match=message):
         CsvImportSettings.from_dict(data)
+
+
+def test_decimal_commas_in_a_semicolon_file_are_numbers(tmp_path):
+    path = tmp_path / "de.csv"
+    path.write_text("laenge;breite;art\n4,5;1,25;a\n5,0;2;b\n6,75;3,5;a\n", encoding="utf-8")
+    table = read_csv_table(path)
+    assert table.delimiter == ";"
+    assert [info.kind for info in table.columns_info] == ["numeric", "numeric", "categorical"]
+    encoded = encode_table(table, CsvImportSettings("art"))
+    assert encoded.x[0] == [4.5, 1.25]

@@ -80,7 +80,7 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch)
          "must be a finite number"),
         (lambda d: d["training"].update(epochs=0), "training.epochs"),
         (lambda d: d["training"].update(optimizer="magic"), "training.optimizer"),
-        (lambda d: d["training"].update(momentum=0.9), "unknown setting 'momentum'"),
+        (lambda d: d["training"].update(momentun=0.9), "unknown setting 'momentun'"),
         (lambda d: d["model"]["layers"][4]["params"].update(units=0),
          r"Layer 5 \(Dense\) parameter 'units' must be between 1 and 65536; got 0"),
         (lambda d: d["model"]["layers"][0].update(type="Conv9D"), "Layer 1: unknown layer type"),

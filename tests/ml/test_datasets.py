@@ -147,5 +147,45 @@ def test_regression_trains_with_mse_and_reports_mae(quick_project):
                       dataset=DatasetSpec(GeneratedSource("sine", samples=400, noise=0.05)),
                       training=replace(quick_project.training, epochs=3, batch_size=32))
     result = train_project(project, lambda event: None)
-    assert set(result.history[-1]) == {"loss", "mae", "val_loss", "val_mae"}
+    assert set(result.history[-1]) == {"loss", "mae", "learning_rate", "val_loss", "val_mae"}
     assert result.model.loss.__class__.__name__ == "MeanSquaredError"
+
+
+def test_a_small_class_falls_back_to_an_unstratified_validation_split(tmp_path):
+    y = np.array([0] * 3 + [1] * 97)
+    np.savez(tmp_path / "rare.npz", x=np.arange(200, dtype="float32").reshape(100, 2), y=y)
+    spec = DatasetSpec(numpy_source(tmp_path / "rare.npz"), validation_split=0.2,
+                       test_split=0.5, seed=0)
+    data = load_dataset(spec)
+    assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (30, 20, 50)
+
+
+def test_two_arrays_named_like_samples_and_labels_are_recognised(tmp_path):
+    np.savez(tmp_path / "pics.npz", images=np.zeros((12, 4, 4, 1), "uint8"),
+             labels=np.arange(12) % 2)
+    source = numpy_source(tmp_path / "pics.npz")
+    assert source.info.input_shape == (4, 4, 1) and source.info.num_classes == 2
+
+
+def test_the_test_split_is_evaluated_once_at_the_end(quick_project):
+    from studio.core.events import TrainingEnded
+    from studio.ml.session import train_project
+
+    project = replace(quick_project, dataset=replace(quick_project.dataset, test_split=0.2))
+    ended = []
+    result = train_project(project, lambda e: ended.append(e)
+                           if isinstance(e, TrainingEnded) else None)
+    assert set(result.test_logs) == {"loss", "accuracy"}
+    data = load_dataset(project.dataset)
+    accuracy = float(np.mean(result.model.predict(data.x_test, verbose=0).argmax(axis=1)
+                             == data.y_test))
+    assert result.test_logs["accuracy"] == pytest.approx(accuracy, abs=1e-6)
+    assert ended[0].test_logs == result.test_logs
+
+
+def test_a_csv_whose_task_changed_since_import_is_explained(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n" + "".join(f"{i},{i * 0.37:.2f}\n" for i in range(40)))
+    recorded = DatasetInfo("t", "t.csv", "classification", (1,), 2, 40, "", ("x", "y"))
+    with pytest.raises(DatasetError, match="now reads as a regression"):
+        load_dataset(DatasetSpec(CsvSource(path, CsvImportSettings("b"), recorded)))

@@ -77,3 +77,15 @@ def test_unsafe_and_broken_files_are_refused_without_running_them(tmp_path):
     junk.write_bytes(b"not a zip file")
     with pytest.raises(ExportError, match=r"junk\.keras"):
         import_keras_architecture(junk)
+
+
+@pytest.mark.parametrize(("layer", "inputs", "message"), [
+    (keras.layers.BatchNormalization(axis=1, name="bn"), (8, 8, 1), "layer 'bn'.*axis"),
+    (keras.layers.BatchNormalization(epsilon=0.1, name="bn2"), (8, 8, 1), "'bn2'.*epsilon"),
+    (keras.layers.LayerNormalization(axis=1, name="ln"), (8, 8, 1), "layer 'ln'.*axis"),
+    (keras.layers.Dropout(0.5, noise_shape=(None, 1, 1, 1), name="drop"), (8, 8, 1),
+     "layer 'drop'.*noise_shape"),
+])
+def test_any_setting_that_would_change_the_layer_is_refused(tmp_path, layer, inputs, message):
+    with pytest.raises(ModelSpecError, match=message):
+        import_keras_architecture(_saved(tmp_path, layer, inputs=inputs))

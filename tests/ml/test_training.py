@@ -21,7 +21,8 @@ def test_training_learns_and_reports_every_epoch(quick_project):
     assert kinds[0] is TrainingStarted and kinds[-1] is TrainingEnded
     epochs = [e for e in events if isinstance(e, EpochEnded)]
     assert [e.epoch for e in epochs] == [0, 1, 2, 3]
-    assert set(epochs[0].logs) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(epochs[0].logs) == {"loss", "accuracy", "learning_rate", "val_loss",
+                                   "val_accuracy"}
     assert epochs[-1].logs["loss"] < epochs[0].logs["loss"]
     assert result.history[-1]["val_accuracy"] > 0.5, "a CNN on digits learns quickly"
     assert not result.stopped_early and result.epochs_completed == 4

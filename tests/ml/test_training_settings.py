@@ -1,0 +1,162 @@
+"""Each training setting reaches Keras and changes what happens, checked on real training."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from dataclasses import replace
+
+import keras
+import numpy as np
+import pytest
+from sklearn import metrics as sk_metrics
+
+from studio.core.control import TrainingControl
+from studio.core.dataset_spec import BuiltinSource, DatasetSpec, GeneratedSource
+from studio.core.errors import ProjectError
+from studio.core.events import BatchEnded, SettingsChanged, TrainingEnded
+from studio.core.model_spec import LayerSpec, ModelSpec
+from studio.core.training_config import TrainingConfig
+from studio.ml.datasets import load_dataset
+from studio.ml.session import train_project
+from studio.ml.training import class_weights, make_optimizer
+
+IRIS_MLP = ModelSpec((LayerSpec.create("Dense", units=16),
+                      LayerSpec.create("Dense", units=3, activation="softmax")))
+
+
+def _iris(quick_project, **settings):
+    return replace(quick_project, model=IRIS_MLP, dataset=DatasetSpec(BuiltinSource("iris")),
+                   training=replace(TrainingConfig(), batch_size=16, **settings))
+
+
+@pytest.mark.parametrize(("name", "kind", "check"), [
+    ("sgd", keras.optimizers.SGD, lambda o: o.momentum == 0.8 and o.nesterov),
+    ("adam", keras.optimizers.Adam, lambda o: o.beta_1 == 0.85),
+    ("adamw", keras.optimizers.AdamW, lambda o: o.weight_decay == 0.01),
+    ("rmsprop", keras.optimizers.RMSprop, lambda o: o.momentum == 0.8),
+    ("adagrad", keras.optimizers.Adagrad, lambda o: True),
+    ("nadam", keras.optimizers.Nadam, lambda o: o.beta_1 == 0.85),
+])
+def test_every_optimizer_gets_its_own_settings(name, kind, check):
+    config = TrainingConfig(optimizer=name, momentum=0.8, nesterov=True, beta_1=0.85,
+                            weight_decay=0.01, learning_rate=0.02)
+    optimizer = make_optimizer(config)
+    assert type(optimizer) is kind and check(optimizer)
+    assert float(optimizer.learning_rate) == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize(("schedule", "expected"), [
+    ("step", [0.01, 0.01, 0.005, 0.005, 0.0025]),
+    ("exponential", [0.01, 0.005, 0.0025, 0.00125, 0.000625]),
+    ("cosine", [0.01 * 0.5 * (1 + np.cos(np.pi * e / 5)) for e in range(5)]),
+    ("constant", [0.01] * 5),
+])
+def test_schedules_set_the_rate_of_each_epoch(quick_project, schedule, expected):
+    project = _iris(quick_project, epochs=5, learning_rate=0.01, schedule=schedule,
+                    schedule_factor=0.5, schedule_every=2)
+    result = train_project(project, lambda event: None)
+    rates = [row["learning_rate"] for row in result.history]
+    np.testing.assert_allclose(rates, expected, rtol=1e-5, atol=1e-9)
+
+
+def test_early_stopping_restores_the_best_epoch_and_says_why(quick_project):
+    # A learning rate far too high makes validation loss rise after the first epochs.
+    project = _iris(quick_project, epochs=30, learning_rate=5.0, optimizer="sgd",
+                    early_stopping=True, patience=2, monitor="val_loss")
+    ended = []
+    result = train_project(project, lambda e: ended.append(e) if isinstance(e, TrainingEnded)
+                           else None)
+    assert result.epochs_completed < 30
+    losses = [row["val_loss"] for row in result.history]
+    best = int(np.nanargmin(losses))
+    assert f"weights of epoch {best + 1} were restored" in result.reason
+    assert ended[0].reason == result.reason
+
+
+def test_balanced_class_weights_follow_the_class_frequencies():
+    y = np.array([0] * 80 + [1] * 20)
+    weights = class_weights(y, 3)
+    assert weights[1] == pytest.approx(4 * weights[0]) and weights[2] == 1.0
+
+
+def test_class_weights_train(quick_project):
+    project = _iris(quick_project, epochs=2, class_weight="balanced")
+    assert train_project(project, lambda e: None).epochs_completed == 2
+
+
+def test_extra_classification_metrics_match_scikit_learn(quick_project):
+    project = _iris(quick_project, epochs=3, metrics=("precision", "recall", "f1", "auc"))
+    result = train_project(project, lambda e: None)
+    last = result.history[-1]
+    data = load_dataset(project.dataset)
+    predicted = result.model.predict(data.x_val, verbose=0)
+    chosen = predicted.argmax(axis=1)
+    assert last["val_f1"] == pytest.approx(
+        sk_metrics.f1_score(data.y_val, chosen, average="macro", zero_division=0))
+    assert last["val_recall"] == pytest.approx(
+        sk_metrics.recall_score(data.y_val, chosen, average="macro", zero_division=0))
+    assert 0.0 <= last["val_auc"] <= 1.0 and 0.0 <= last["val_precision"] <= 1.0
+
+
+def test_regression_metrics_and_loss_override(quick_project):
+    spec = ModelSpec((LayerSpec.create("Dense", units=8, activation="tanh"),
+                      LayerSpec.create("Dense", units=1, activation="linear")))
+    project = replace(quick_project, model=spec,
+                      dataset=DatasetSpec(GeneratedSource("sine", samples=300)),
+                      training=TrainingConfig(epochs=2, loss="huber",
+                                              metrics=("mse", "rmse", "r2", "precision")))
+    result = train_project(project, lambda e: None)
+    last = result.history[-1]
+    assert {"val_mse", "val_rmse", "val_r2"} <= set(last) and "val_precision" not in last
+    assert last["val_rmse"] == pytest.approx(np.sqrt(last["val_mse"]), rel=1e-4)
+    assert type(result.model.loss).__name__ == "Huber"
+
+
+def test_a_loss_that_does_not_fit_the_task_is_refused(quick_project):
+    project = _iris(quick_project, loss="huber")
+    with pytest.raises(ProjectError, match=r"training\.loss huber does not fit a "
+                                           "classification"):
+        train_project(project, lambda e: None)
+
+
+def test_pausing_then_changing_rate_and_epochs_is_applied_and_reported(quick_project):
+    project = _iris(quick_project, epochs=2, learning_rate=0.01)
+    control = TrainingControl()
+    events = []
+    paused_once = threading.Event()
+
+    def sink(event):
+        events.append(event)
+        if isinstance(event, BatchEnded) and not paused_once.is_set():
+            paused_once.set()
+            control.pause()
+            control.request_changes(learning_rate=0.002, epochs=4)
+            threading.Timer(0.2, control.resume).start()
+
+    result = train_project(project, sink, control)
+    changed = [e for e in events if isinstance(e, SettingsChanged)]
+    assert len(changed) == 1 and changed[0].epochs == 4
+    assert "learning rate 0.002" in changed[0].text and 0 < changed[0].x <= 1
+    assert result.epochs_completed == 4 and not result.stopped_early
+    assert [row["learning_rate"] for row in result.history] == pytest.approx([0.002] * 4)
+
+
+def test_deterministic_runs_repeat_exactly(tmp_path):
+    from studio.core.defaults import default_project
+    from studio.core.project import save_project
+
+    project = replace(default_project(), training=replace(
+        default_project().training, epochs=2, deterministic=True))
+    save_project(project, tmp_path / "p.json")
+    histories = []
+    for run in ("a", "b"):
+        done = subprocess.run([sys.executable, "-m", "studio", "train", str(tmp_path / "p.json"),
+                               "--output", str(tmp_path / run)], capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        histories.append((tmp_path / run / "history.csv").read_text())
+    assert histories[0] == histories[1]
+    assert json.loads((tmp_path / "p.json").read_text())["training"]["deterministic"] is True
