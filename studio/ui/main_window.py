@@ -31,6 +31,7 @@ from studio.ui.csv_import_dialog import CsvImportDialog
 from studio.ui.dataset_view import DatasetView
 from studio.ui.device_view import DeviceView
 from studio.ui.document import ProjectDocument
+from studio.ui.runs_view import RunsView
 from studio.ui.training_view import TrainingView
 from studio.workers.download_runner import DownloadRunner
 from studio.workers.ml_service import MlService
@@ -77,10 +78,12 @@ class MainWindow(QMainWindow):
         self.builder = BuilderView(self.document)
         self.training = TrainingView(self.document)
         self.devices = DeviceView(self.settings)
+        self.runs = RunsView(lambda: self.runs_root)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.data, "D&ata")
         self.tabs.addTab(self.builder, "&Model builder")
         self.tabs.addTab(self.training, "&Training")
+        self.tabs.addTab(self.runs, "R&uns")
         self.tabs.addTab(self.devices, "&Devices")
         self.tabs.setAccessibleName("Main areas")
         self.tabs.setCurrentWidget(self.builder)
@@ -111,6 +114,11 @@ class MainWindow(QMainWindow):
             lambda path: self.ml.write_data(self.document.project.dataset, path))
         self.ml.data_written.connect(lambda path: self._show_message(f"Wrote the data to {path}"))
         self.ml.data_write_failed.connect(lambda message: self.show_error("Save data", message))
+        self.runs.open_model_requested.connect(self.open_run_model)
+        self.ml.model_loaded.connect(self._run_model_loaded)
+        self.ml.model_load_failed.connect(lambda message: self.show_error("Open model",
+                                                                          message))
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.ml.loaded.connect(self._ml_loaded)
         self.ml.load_failed.connect(self._ml_failed)
         self.ml.summarized.connect(self._summarized)
@@ -200,6 +208,28 @@ class MainWindow(QMainWindow):
         self._update_train_state()
         self.tabs.setCurrentWidget(self.training)
         return True
+
+    def open_run_model(self, path: str) -> None:
+        """Make a recorded run's model the current trained model (to save or export it)."""
+        if self.model_unsaved:
+            answer = self.ask_unsaved("open another model", "trained model")
+            if answer == "save":
+                self.save_model()  # saved in the background: the user opens it again
+            if answer != "discard":
+                return
+        self.ml.load_model(path)
+
+    def _run_model_loaded(self, path: str, model: Any) -> None:
+        self.trained_model = model
+        self.model_unsaved = False  # it is saved, in its run folder
+        self.training.set_has_model(True)
+        self.save_model_action.setEnabled(True)
+        self._show_message(f"Opened the model of {Path(path).parent.name}")
+        self.training.append_log(f"Opened the model {path}")
+
+    def _tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.runs:
+            self.runs.refresh()
 
     def _ask_resume_dialog(self, text: str) -> bool:
         answer = QMessageBox.question(self, "Resume training?", text,
@@ -539,6 +569,7 @@ class MainWindow(QMainWindow):
         self._after_training(text)
         self.training.set_has_model(True)
         self.save_model_action.setEnabled(True)
+        self.runs.refresh()
         self.training_finished.emit(result)
 
     def _training_failed(self, message: str, details: str) -> None:

@@ -27,7 +27,9 @@ from studio.core.events import (
     TrainingStarted,
 )
 from studio.core.history import metric_columns
+from studio.core.training_advice import not_finite, plateau, widening_gap
 from studio.ui.document import ProjectDocument
+from studio.ui.plot_controls import PlotControls
 from studio.ui.training_settings import TrainingSettingsForm
 
 if TYPE_CHECKING:
@@ -104,7 +106,11 @@ class TrainingView(QWidget):
         # window's first paint: see ``create_plots``.
         self.loss_plot: LivePlot | None = None
         self.accuracy_plot: LivePlot | None = None
+        self.rate_plot: LivePlot | None = None
         self._plots = QSplitter()
+        self.plot_controls = PlotControls(self.plots)
+        self._history: list[dict[str, float]] = []
+        self._warned: set[str] = set()
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setAccessibleName("Training log")
@@ -117,7 +123,12 @@ class TrainingView(QWidget):
         status.addWidget(self.train_block_label)
         body = QSplitter()
         body.setOrientation(Qt.Orientation.Vertical)
-        body.addWidget(self._plots)
+        plots_area = QWidget()
+        plots_layout = QVBoxLayout(plots_area)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.addWidget(self.plot_controls)
+        plots_layout.addWidget(self._plots, 1)
+        body.addWidget(plots_area)
         body.addWidget(self.log)
         body.setSizes([420, 120])
         right = QWidget()
@@ -145,9 +156,16 @@ class TrainingView(QWidget):
 
             self.loss_plot = LivePlot("Loss", "loss")
             self.accuracy_plot = LivePlot("Accuracy", "accuracy", legend_at_bottom=True)
-            self._plots.addWidget(self.loss_plot)
-            self._plots.addWidget(self.accuracy_plot)
+            self.rate_plot = LivePlot("Learning rate", "learning rate", higher_is_better=False)
+            self.rate_plot.set_log_y(True)
+            for plot in (self.loss_plot, self.accuracy_plot, self.rate_plot):
+                self._plots.addWidget(plot)
+            self._plots.setSizes([450, 450, 220])
         return self.loss_plot, self.accuracy_plot
+
+    def plots(self) -> list[LivePlot]:
+        """Every live plot that exists (none before ``create_plots``)."""
+        return [p for p in (self.loss_plot, self.accuracy_plot, self.rate_plot) if p is not None]
 
     # ----- state ---------------------------------------------------------------------------
     def set_can_train(self, allowed: bool, reason: str = "") -> None:
@@ -205,7 +223,7 @@ class TrainingView(QWidget):
         elif isinstance(event, SettingsChanged):
             self._epochs = event.epochs
             self.append_log(f"{event.text} (at epoch {event.x:.2f}).")
-            for plot in self.create_plots():
+            for plot in self.plots():
                 plot.mark(event.x, event.text)
         elif isinstance(event, TrainingEnded):
             if event.test_logs:
@@ -220,8 +238,10 @@ class TrainingView(QWidget):
         self._paused_since = now if self.pause_button.isChecked() else None
         self._metric = event.metric
         titles = {"accuracy": "Accuracy", "mae": "Mean absolute error"}
-        for plot in self.create_plots():
+        self.create_plots()
+        for plot in self.plots():
             plot.clear_data()
+        self._history, self._warned = [], set()
         self.create_plots()[1].set_metric(titles.get(event.metric, event.metric), event.metric)
         self.progress.setValue(0)
         self.append_log(f"Training on {event.train_samples} samples, validating on "
@@ -237,13 +257,19 @@ class TrainingView(QWidget):
                 plot.append("train", x, logs[key])
             if f"val_{key}" in logs:
                 plot.append("val", x, logs[f"val_{key}"])
+        if self.rate_plot is not None and "learning_rate" in logs:
+            self.rate_plot.append("train", x, logs["learning_rate"])
         self._show_progress(event.epoch, self._steps, None)
-        text = ", ".join(f"{k} {logs[k]:.4f}" for k in metric_columns([logs]))
-        self.append_log(f"Epoch {event.epoch + 1}/{event.epochs}: {text} "
-                        f"({event.seconds:.1f} s)")
-        if not all(math.isfinite(v) for v in logs.values()):
-            self.append_log("Warning: the loss became NaN or infinite; training stops. "
-                            "Lower the learning rate.")
+        text = ", ".join(f"{k} {logs[k]:.4f}" for k in metric_columns([logs])
+                         if k != "learning_rate")
+        timing = "restored" if event.replayed else f"{event.seconds:.1f} s"
+        self.append_log(f"Epoch {event.epoch + 1}/{event.epochs}: {text} ({timing})")
+        self._history.append(dict(logs))
+        for name, advice in (("nan", not_finite(logs)), ("plateau", plateau(self._history)),
+                             ("gap", widening_gap(self._history))):
+            if advice and name not in self._warned:
+                self._warned.add(name)  # each warning once per run
+                self.append_log(f"Warning: {advice}")
 
     def _show_progress(self, epoch: int, step: int, samples_per_second: float | None) -> None:
         done = (epoch * self._steps + step) / max(1, self._epochs * self._steps)
@@ -266,6 +292,5 @@ class TrainingView(QWidget):
         self.redraw()
 
     def redraw(self) -> None:
-        for plot in (self.loss_plot, self.accuracy_plot):
-            if plot is not None:
-                plot.redraw()
+        for plot in self.plots():
+            plot.redraw()

@@ -34,6 +34,8 @@ class _MlWorker(QObject):
     source_failed = Signal(str)
     data_written = Signal(str)
     data_write_failed = Signal(str)
+    model_loaded = Signal(str, object)  # path, keras.Model
+    model_load_failed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -145,6 +147,20 @@ class _MlWorker(QObject):
             self.data_written.emit(path)
 
 
+    @Slot(str)
+    def load_model(self, path: str) -> None:
+        try:
+            from studio.ml.model_io import load_keras
+
+            model = load_keras(path)
+        except StudioError as error:
+            self.model_load_failed.emit(str(error))
+        except Exception as error:
+            self.model_load_failed.emit(f"{path}: could not load the model ({error}).")
+        else:
+            self.model_loaded.emit(path, model)
+
+
 class MlService(QObject):
     """Loads TensorFlow in the background and serves summaries and saves from that thread."""
 
@@ -163,6 +179,8 @@ class MlService(QObject):
     source_failed = Signal(str)
     data_written = Signal(str)
     data_write_failed = Signal(str)
+    model_loaded = Signal(str, object)
+    model_load_failed = Signal(str)
 
     _load_requested = Signal()
     _summary_requested = Signal(int, object, object)
@@ -172,6 +190,7 @@ class MlService(QObject):
     _preview_requested = Signal(int, object)
     _describe_requested = Signal(str, object)
     _write_data_requested = Signal(object, str)
+    _load_model_requested = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -193,8 +212,10 @@ class MlService(QObject):
         self._preview_requested.connect(self._worker.preview)
         self._describe_requested.connect(self._worker.describe_source)
         self._write_data_requested.connect(self._worker.write_data)
+        self._load_model_requested.connect(self._worker.load_model)
         for name in ("previewed", "preview_failed", "preview_progress", "source_described",
-                     "source_failed", "data_written", "data_write_failed"):
+                     "source_failed", "data_written", "data_write_failed", "model_loaded",
+                     "model_load_failed"):
             getattr(self._worker, name).connect(getattr(self, name))
         self._worker.loaded.connect(self._on_loaded)
         self._worker.load_failed.connect(self.load_failed)
@@ -235,6 +256,10 @@ class MlService(QObject):
     def describe_source(self, kind: str, options: Any) -> None:
         """Read a user's file once to record its shape and classes (numpy, images)."""
         self._describe_requested.emit(kind, options)
+
+    def load_model(self, path: str) -> None:
+        """Load a .keras file (safe_mode) on the ML thread: ``model_loaded`` follows."""
+        self._load_model_requested.emit(path)
 
     def write_data(self, spec: Any, path: str) -> None:
         """Write the samples of ``spec`` to an .npz (for the exported Keras script)."""

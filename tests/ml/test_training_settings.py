@@ -160,3 +160,17 @@ def test_deterministic_runs_repeat_exactly(tmp_path):
         histories.append((tmp_path / run / "history.csv").read_text())
     assert histories[0] == histories[1]
     assert json.loads((tmp_path / "p.json").read_text())["training"]["deterministic"] is True
+
+
+def test_tensorboard_logs_are_readable_by_tensorboard(quick_project, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    project = _iris(quick_project, epochs=3, tensorboard=True)
+    train_project(project, lambda e: None, run_dir=tmp_path / "run")
+    logs = EventAccumulator(str(tmp_path / "run" / "tensorboard" / "validation"))
+    logs.Reload()
+    tags = logs.Tags()["scalars"] + logs.Tags().get("tensors", [])
+    assert any("loss" in tag for tag in tags), tags
+    events = logs.Tensors("epoch_loss") if "epoch_loss" in logs.Tags()["tensors"] else \
+        logs.Scalars("epoch_loss")
+    assert len(events) == 3

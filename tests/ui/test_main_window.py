@@ -12,17 +12,19 @@ from studio.core.model_spec import LayerSpec
 from studio.core.project import FORMAT_VERSION, load_project
 from studio.ui.builder_view import BuilderView
 from studio.ui.dataset_view import DatasetView
+from studio.ui.runs_view import RunsView
 from studio.ui.device_view import DeviceView
 from studio.ui.main_window import MainWindow
 from studio.ui.training_view import TrainingView
 from tests.ui.conftest import quick_project
 
 
-def test_window_has_four_areas_and_opens_the_default_project(qtbot):
+def test_window_has_five_areas_and_opens_the_default_project(qtbot):
     window = MainWindow(quick_project())
     qtbot.addWidget(window)
     widgets = [window.tabs.widget(i) for i in range(window.tabs.count())]
-    assert [type(w) for w in widgets] == [DatasetView, BuilderView, TrainingView, DeviceView]
+    assert [type(w) for w in widgets] == [DatasetView, BuilderView, TrainingView, RunsView,
+                                          DeviceView]
     assert window.tabs.currentWidget() is window.builder
     assert "Training Studio" in window.windowTitle()
     allowed, reason = window.can_train()

@@ -34,3 +34,64 @@ def test_pause_change_rate_and_epochs_then_resume(window, qtbot):
     assert "Changed to learning rate 0.0005, 3 epochs" in log
     assert len(window.training.loss_plot.marks) == 1
     assert window.document.project.training.epochs == 3  # the project keeps the new values
+
+
+def test_plot_controls_act_on_the_live_plots_and_export_them(window, qtbot, tmp_path):
+    with qtbot.waitSignal(window.training_finished, timeout=90000):
+        assert window.train()
+    view = window.training
+    controls = view.plot_controls
+    controls.smoothing.setValue(90)
+    assert view.loss_plot.smoothing == 0.9 and view.accuracy_plot.smoothing == 0.9
+    controls.log_scale.setChecked(True)
+    assert view.loss_plot.is_log_y() and not view.accuracy_plot.is_log_y()
+    controls.series["batch"].setChecked(False)
+    assert not view.loss_plot.is_series_visible("batch")
+    assert view.rate_plot.point_count("train") == 2  # one learning rate per epoch
+    written = controls.export("csv", tmp_path)
+    assert [p.name for p in written] == ["loss.csv", "accuracy.csv", "learning-rate.csv"]
+    assert written[0].read_text().startswith("series,x,y")
+    png = controls.export("png", tmp_path)[0]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_each_run_is_recorded_in_its_own_folder(window, qtbot):
+    from studio.core.run_record import read_run
+
+    for _ in range(2):
+        with qtbot.waitSignal(window.training_finished, timeout=90000):
+            assert window.train()
+    runs = sorted(window.runs_root.iterdir())
+    assert len(runs) == 2 and window.current_run == runs[-1]
+    record = read_run(runs[-1])
+    assert record.status == "finished" and record.epochs_completed == 2
+    assert (runs[-1] / "model.keras").is_file() and (runs[-1] / "history.csv").is_file()
+
+
+def test_runs_are_listed_compared_and_their_models_reopened(window, qtbot):
+    from dataclasses import replace
+
+    with qtbot.waitSignal(window.training_finished, timeout=90000):
+        assert window.train()
+    project = window.document.project
+    window.document.edit(replace(project, training=replace(project.training,
+                                                           learning_rate=0.01)), "faster")
+    qtbot.waitUntil(lambda: window.can_train()[0], timeout=30000)
+    with qtbot.waitSignal(window.training_finished, timeout=90000):
+        assert window.train()
+    runs = window.runs
+    window.tabs.setCurrentWidget(runs)
+    assert runs.table.rowCount() == 2
+    assert runs.table.item(0, 2).text() == "finished" and runs.table.item(0, 3).text() == "2/2"
+    runs.select_rows([0, 1])
+    assert runs.curve_count() == 2
+    assert runs.diff_table.rowCount() == 1
+    assert runs.diff_table.item(0, 0).text() == "training.learning_rate"
+    assert {runs.diff_table.item(0, 1).text(), runs.diff_table.item(0, 2).text()} \
+        == {"0.01", "0.001"}
+    runs.select_rows([1])
+    window.model_unsaved = False
+    window.trained_model = None
+    with qtbot.waitSignal(window.ml.model_loaded, timeout=30000):
+        qtbot.mouseClick(runs.open_button, Qt.MouseButton.LeftButton)
+    assert window.trained_model is not None and window.save_model_action.isEnabled()
