@@ -1,4 +1,4 @@
-"""The real main window: three areas, validation gating Train, errors shown, files kept."""
+"""The real main window: its areas, validation gating Train, errors shown, files kept."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from studio.core.model_spec import LayerSpec
 from studio.core.project import FORMAT_VERSION, load_project
 from studio.ui.builder_view import BuilderView
 from studio.ui.dataset_view import DatasetView
-from studio.ui.runs_view import RunsView
 from studio.ui.device_view import DeviceView
 from studio.ui.main_window import MainWindow
+from studio.ui.runs_view import RunsView
 from studio.ui.training_view import TrainingView
 from tests.ui.conftest import quick_project
 
