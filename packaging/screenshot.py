@@ -7,9 +7,10 @@ It trains the default project for real, so the curves are what a user sees.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from studio.core.defaults import default_project
@@ -20,7 +21,14 @@ OUT = Path(__file__).resolve().parents[1] / "resources" / "screenshots"
 
 def main() -> int:
     app = QApplication(sys.argv)
-    window = MainWindow(default_project())
+    with tempfile.TemporaryDirectory() as runs:
+        return _shoot_all(app, runs)
+
+
+def _shoot_all(app: QApplication, runs: str) -> int:
+    settings = QSettings(str(Path(runs) / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("runs/root", runs)  # the screenshots' runs never mix with the user's
+    window = MainWindow(default_project(), settings=settings)
     window.resize(1280, 800)
     window.show()
     window.start_background_loading()
@@ -46,7 +54,13 @@ def main() -> int:
 
     def finished(_result: object) -> None:
         window.training.redraw()
-        QTimer.singleShot(300, lambda: (shoot("training.png"), window.close()))
+
+        def runs() -> None:
+            window.tabs.setCurrentWidget(window.runs)
+            window.runs.select_rows(list(range(window.runs.table.rowCount())))
+            QTimer.singleShot(300, lambda: (shoot("runs.png"), window.close()))
+
+        QTimer.singleShot(300, lambda: (shoot("training.png"), runs()))
 
     window.training_finished.connect(finished)
     QTimer.singleShot(0, when_ready)

@@ -166,6 +166,15 @@ class LivePlot(pg.PlotWidget):
         self.setAccessibleName(title)
 
     # ----- data -----------------------------------------------------------------------------
+    def show_only(self, *series: str) -> None:
+        """Keep just ``series`` (e.g. the learning-rate plot has one), legend included."""
+        for key in SERIES:
+            if key not in series:
+                self.set_series_visible(key, False)
+                legend = self.plotItem.legend
+                if legend is not None:
+                    legend.removeItem(self.curves[key])
+
     def set_metric(self, title: str, y_label: str, higher_is_better: bool | None = None) -> None:
         """Show another metric (e.g. MAE instead of accuracy for a regression)."""
         self.setTitle(title, color="k")
@@ -350,8 +359,11 @@ class LivePlot(pg.PlotWidget):
             self.best_label.hide()
             return
         self.best_marker.setData([x], [y])
-        # Loss-like: the best point is low, so the label goes above it; accuracy: below.
-        self.best_label.setAnchor((0, 0) if self._higher_is_better else (0, 1))
+        # Loss-like: the best point is low, so the label goes above it; accuracy: below. In
+        # the right half of the data it extends to the left, so the plot's edge never cuts it.
+        train_x = self.buffers["train"].x
+        right = len(train_x) > 0 and x > (float(train_x[0]) + float(train_x[-1])) / 2
+        self.best_label.setAnchor((1 if right else 0, 0 if self._higher_is_better else 1))
         self.best_label.setPos(x, math.log10(y) if self._log_y else y)
         self.best_label.show()
 

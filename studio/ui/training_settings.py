@@ -113,6 +113,10 @@ class TrainingSettingsForm(QWidget):
         kind = {f.name: f.type for f in fields(TrainingConfig)}[name]
         if name in ("optimizer", "schedule", "loss", "class_weight"):
             combo = QComboBox()
+            # Long choices (the schedules) must not widen the whole column.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
             options = {"optimizer": OPTIMIZERS, "schedule": tuple(SCHEDULE_TEXT),
                        "loss": LOSSES, "class_weight": CLASS_WEIGHTS}[name]
             for option in options:

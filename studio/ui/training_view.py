@@ -67,7 +67,8 @@ class TrainingView(QWidget):
         settings = QScrollArea()
         settings.setWidget(self.settings)
         settings.setWidgetResizable(True)
-        settings.setMinimumWidth(300)
+        settings.setMinimumWidth(min(self.settings.sizeHint().width() + 24, 340))
+        settings.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         settings.setAccessibleName("Training settings")
 
         self.train_button = QPushButton("Train")
@@ -158,6 +159,9 @@ class TrainingView(QWidget):
             self.accuracy_plot = LivePlot("Accuracy", "accuracy", legend_at_bottom=True)
             self.rate_plot = LivePlot("Learning rate", "learning rate", higher_is_better=False)
             self.rate_plot.set_log_y(True)
+            self.rate_plot.show_only("train")
+            if self.rate_plot.plotItem.legend is not None:
+                self.rate_plot.plotItem.legend.hide()  # one curve: its title says it
             for plot in (self.loss_plot, self.accuracy_plot, self.rate_plot):
                 self._plots.addWidget(plot)
             self._plots.setSizes([450, 450, 220])
