@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from studio.core.control import TrainingControl
 from studio.core.events import EpochEnded, EventSink, TrainingEvent
@@ -113,6 +114,10 @@ class _FiniteCheckpoint(keras.callbacks.ModelCheckpoint):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if logs and not math.isfinite(float(logs.get("loss", 0.0))):
+            return
+        # The logged loss comes before the epoch's last update, which may still have
+        # overflowed the weights: check them (cheaper than the save itself).
+        if not all(np.all(np.isfinite(w)) for w in self.model.get_weights()):
             return
         super().on_epoch_end(epoch, logs)
 

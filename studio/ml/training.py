@@ -140,7 +140,9 @@ def run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
                       verbose=0, shuffle=False, callbacks=callbacks, class_weight=weights)
         except TrainingStopped:
             stopped = True
-        if len(callback.history) == done or (model.stop_training and _ended_early(early)):
+        # Only a raised number of epochs continues; early stopping, NaN or a lowered number
+        # of epochs end the run (they set stop_training).
+        if len(callback.history) == done or model.stop_training:
             break
     history = callback.history
     diverged = bool(history) and not math.isfinite(history[-1].get("loss", 0.0))

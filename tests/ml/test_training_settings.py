@@ -174,3 +174,42 @@ def test_tensorboard_logs_are_readable_by_tensorboard(quick_project, tmp_path):
     events = logs.Tensors("epoch_loss") if "epoch_loss" in logs.Tags()["tensors"] else \
         logs.Scalars("epoch_loss")
     assert len(events) == 3
+
+
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(quick_project, tmp_path):
+    from studio.core.run_record import read_run
+    from studio.ml.model_io import load_keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 4)).astype("float32")
+    x[150:] *= 1e30  # extreme values late in the data make the loss overflow
+    np.savez(tmp_path / "wild.npz", x=x, y=np.arange(200) % 3)
+    from studio.ml.dataset_import import numpy_source
+
+    project = replace(quick_project, model=IRIS_MLP,
+                      dataset=DatasetSpec(numpy_source(tmp_path / "wild.npz"), shuffle=False,
+                                          normalization="none", validation_split=0.1),
+                      training=TrainingConfig(epochs=5, batch_size=200, learning_rate=0.01))
+    result = train_project(project, lambda e: None, run_dir=tmp_path / "run")
+    assert result.diverged and "NaN" in result.reason
+    record = read_run(tmp_path / "run")
+    assert record.status == "diverged"
+    last = tmp_path / "run" / "checkpoints" / "last.keras"
+    if last.exists():  # written only by finite epochs
+        weights = load_keras(last).get_weights()
+        assert all(np.all(np.isfinite(w)) for w in weights)
+
+
+def test_checkpoints_never_take_non_finite_weights(tmp_path):
+    from studio.ml.session import _FiniteCheckpoint
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    checkpoint = _FiniteCheckpoint(str(tmp_path / "last.keras"))
+    checkpoint.set_model(model)
+    checkpoint.on_epoch_end(0, {"loss": 0.5})
+    saved = (tmp_path / "last.keras").read_bytes()
+    model.set_weights([np.full((3, 2), np.inf, "float32"), np.zeros(2, "float32")])
+    checkpoint.on_epoch_end(1, {"loss": 0.4})  # finite loss, overflowed weights
+    checkpoint.on_epoch_end(2, {"loss": float("nan")})
+    assert (tmp_path / "last.keras").read_bytes() == saved
