@@ -35,7 +35,9 @@ from studio.ui.training_settings import TrainingSettingsForm
 if TYPE_CHECKING:
     from studio.ui.live_plot import LivePlot
 
-REDRAW_INTERVAL_MS = 33  # about 30 frames per second, whatever the batch rate
+#: Ten redraws a second, whatever the batch rate: smooth enough to watch, and each repaint of
+#: the plots costs the training thread CPU time on a small machine (tests/benchmarks).
+REDRAW_INTERVAL_MS = 100
 
 
 def format_duration(seconds: float) -> str:
@@ -296,5 +298,7 @@ class TrainingView(QWidget):
         self.redraw()
 
     def redraw(self) -> None:
+        if not self.isVisible():
+            return  # another tab is shown: draw when this one comes back
         for plot in self.plots():
             plot.redraw()

@@ -7,6 +7,7 @@ listener may start the next run or quit at once.
 
 from __future__ import annotations
 
+import gc
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,6 +76,7 @@ class TrainingRunner(QObject):
         self._thread: QThread | None = None
         self._worker: _TrainingWorker | None = None
         self._control = TrainingControl()
+        self._gc_was_enabled = False
 
     @property
     def running(self) -> bool:
@@ -90,6 +92,12 @@ class TrainingRunner(QObject):
         if self._thread is not None:
             raise RuntimeError("A training is already running.")
         self._control = TrainingControl()
+        # Automatic garbage collection stays off while training runs: a collection on the UI
+        # thread that frees TensorFlow objects can wait for a lock that the training thread
+        # holds while it traces, and that thread waits for the interpreter lock: a deadlock
+        # seen in CI. Garbage is collected when the thread has finished.
+        self._gc_was_enabled = gc.isenabled()
+        gc.disable()
         thread = QThread()
         thread.setObjectName("studio-training")
         worker = _TrainingWorker(project, self._control, memory_growth or {}, run_dir)
@@ -135,6 +143,9 @@ class TrainingRunner(QObject):
         thread.wait()
         self._thread = self._worker = None
         thread.deleteLater()
+        if self._gc_was_enabled:
+            gc.enable()
+            gc.collect()  # now, on this thread, with no TensorFlow tracing running elsewhere
         outcome = worker.outcome
         if outcome is None:
             return

@@ -82,3 +82,16 @@ def test_stop_and_wait_while_paused_returns(qtbot):
     assert runner.paused
     runner.stop_and_wait()  # must not hang on the paused thread
     assert not runner.running
+
+
+def test_garbage_is_collected_only_when_no_training_runs(qtbot):
+    import gc
+
+    runner = TrainingRunner()
+    seen = []
+    runner.training_event.connect(lambda event: seen.append(gc.isenabled()))
+    assert gc.isenabled()
+    with qtbot.waitSignal(runner.finished, timeout=60000):
+        runner.start(_quick(1))
+    assert seen and not any(seen), "no automatic collection while TensorFlow traces"
+    assert gc.isenabled()
