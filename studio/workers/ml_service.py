@@ -9,9 +9,10 @@ never queues up stale work.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, SignalInstance, Slot
 
 from studio.core.dataset_catalog import DatasetInfo
 from studio.core.errors import StudioError
@@ -87,17 +88,29 @@ class _MlWorker(QObject):
         else:
             self.saved.emit(path)
 
+    def _attempt(self, work: Callable[[], Any], failed: SignalInstance,
+                 unexpected: Callable[[Exception], str]) -> tuple[bool, Any]:
+        """Run ``work``: a user error's own message, or ``unexpected(error)`` for a bug, goes
+        to ``failed``, so nothing escapes the thread."""
+        try:
+            return True, work()
+        except StudioError as error:
+            failed.emit(str(error))
+        except Exception as error:
+            failed.emit(unexpected(error))
+        return False, None
+
     @Slot(str)
     def import_architecture(self, path: str) -> None:
-        try:
+        def work() -> Any:
             from studio.ml.keras_import import import_keras_architecture
 
-            result = import_keras_architecture(path)
-        except StudioError as error:
-            self.import_failed.emit(str(error))
-        except Exception as error:
-            self.import_failed.emit(f"{path}: could not import the architecture ({error}).")
-        else:
+            return import_keras_architecture(path)
+
+        ok, result = self._attempt(
+            work, self.import_failed,
+            lambda error: f"{path}: could not import the architecture ({error}).")
+        if ok:
             self.imported.emit(path, result)
 
     @Slot(int, object)
@@ -121,43 +134,39 @@ class _MlWorker(QObject):
 
     @Slot(str, object)
     def describe_source(self, kind: str, options: Any) -> None:
-        try:
+        def work() -> Any:
             from studio.ml import dataset_import
 
-            source = dataset_import.describe(kind, options)
-        except StudioError as error:
-            self.source_failed.emit(str(error))
-        except Exception as error:
-            self.source_failed.emit(f"The data could not be read: {error}")
-        else:
-            self.source_described.emit(source)
+            return dataset_import.describe(kind, options)
 
+        ok, source = self._attempt(work,
+                                   self.source_failed,
+                                   lambda error: f"The data could not be read: {error}")
+        if ok:
+            self.source_described.emit(source)
 
     @Slot(object, str)
     def write_data(self, spec: Any, path: str) -> None:
-        try:
+        def work() -> Any:
             from studio.ml.datasets import write_data_file
 
-            write_data_file(spec, path)
-        except StudioError as error:
-            self.data_write_failed.emit(str(error))
-        except Exception as error:
-            self.data_write_failed.emit(f"{path}: could not write the data ({error}).")
-        else:
-            self.data_written.emit(path)
+            return write_data_file(spec, path)
 
+        ok, _ = self._attempt(work, self.data_write_failed,
+                              lambda error: f"{path}: could not write the data ({error}).")
+        if ok:
+            self.data_written.emit(path)
 
     @Slot(str)
     def load_model(self, path: str) -> None:
-        try:
+        def work() -> Any:
             from studio.ml.model_io import load_keras
 
-            model = load_keras(path)
-        except StudioError as error:
-            self.model_load_failed.emit(str(error))
-        except Exception as error:
-            self.model_load_failed.emit(f"{path}: could not load the model ({error}).")
-        else:
+            return load_keras(path)
+
+        ok, model = self._attempt(work, self.model_load_failed,
+                                  lambda error: f"{path}: could not load the model ({error}).")
+        if ok:
             self.model_loaded.emit(path, model)
 
 
