@@ -27,3 +27,11 @@ class DatasetError(StudioError):
 
 class ExportError(StudioError):
     """A model could not be written or read back."""
+
+
+class OutOfMemory(StudioError):
+    """The accelerator ran out of memory; a smaller batch (``batch_size`` // 2) may fit."""
+
+    def __init__(self, message: str, *, batch_size: int) -> None:
+        super().__init__(message)
+        self.batch_size = batch_size

@@ -18,6 +18,10 @@ class TrainingStarted:
     validation_samples: int
     initial_epoch: int = 0
     metric: str = "accuracy"  # the metric plotted beside the loss ("mae" for regression)
+    #: Where it trains, in words ("Training on GPU 0, mixed precision ..."); "" if not said.
+    device: str = ""
+    #: What the device choice could not honour on this machine, in words.
+    device_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ from studio.core.atomic import atomic_write_text
 from studio.core.dataset_spec import DatasetSpec
 from studio.core.errors import ProjectError, StudioError
 from studio.core.model_spec import ModelSpec
+from studio.core.placement import Placement
 from studio.core.training_config import TrainingConfig
 
 FORMAT_NAME = "training-studio-project"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
@@ -33,8 +34,14 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 records where to train (``devices``); older projects trained automatically."""
+    data.setdefault("devices", Placement().to_dict())
+    return data
+
+
 #: ``MIGRATIONS[n]`` turns a version-n document into a version-(n+1) document.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Project:
     dataset: DatasetSpec = field(default_factory=DatasetSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    devices: Placement = field(default_factory=Placement)
 
     def to_dict(self, base: Path | None = None) -> dict[str, Any]:
         """``base``: the project file's folder; data inside it is saved with relative paths."""
@@ -55,6 +63,7 @@ class Project:
             "dataset": self.dataset.to_dict(base),
             "model": self.model.to_dict(),
             "training": self.training.to_dict(),
+            "devices": self.devices.to_dict(),
         }
 
     @classmethod
@@ -69,7 +78,7 @@ class Project:
         name = data.get("name", "Untitled")
         if not isinstance(name, str):
             raise ProjectError("'name' must be text.")
-        for section in ("dataset", "model", "training"):
+        for section in ("dataset", "model", "training", "devices"):
             if section not in data:
                 raise ProjectError(f"The project has no '{section}' section.")
         return cls(
@@ -77,6 +86,7 @@ class Project:
             dataset=DatasetSpec.from_dict(data["dataset"], base),
             model=ModelSpec.from_dict(data["model"]),
             training=TrainingConfig.from_dict(data["training"]),
+            devices=Placement.from_dict(data["devices"]),
         )
 
 

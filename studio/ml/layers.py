@@ -8,8 +8,9 @@ from studio.core.keras_arguments import Regularizer, keras_arguments
 from studio.core.model_spec import LayerSpec
 
 
-def make_layer(spec: LayerSpec, name: str) -> keras.layers.Layer:
-    args: dict[str, object] = {}
+def make_layer(spec: LayerSpec, name: str, dtype: str | None = None) -> keras.layers.Layer:
+    """``dtype``: a Keras dtype policy such as "mixed_bfloat16" (None: the global policy)."""
+    args: dict[str, object] = {} if dtype is None else {"dtype": dtype}
     for key, value in keras_arguments(spec).items():
         if isinstance(value, Regularizer):
             args[key] = getattr(keras.regularizers, value.class_name)(**value.arguments)

@@ -36,6 +36,7 @@ from studio.core.run_record import (
 )
 from studio.ml.datasets import load_dataset
 from studio.ml.model_io import save_keras
+from studio.ml.placement import ResolvedPlacement, resolve
 from studio.ml.runtime import enable_determinism
 from studio.ml.summary import build_model
 from studio.ml.training import TrainingResult, run_training
@@ -53,16 +54,21 @@ def train_project(project: Project, sink: EventSink, control: TrainingControl | 
         enable_determinism()
     control = control or TrainingControl()
     data = load_dataset(project.dataset, cancelled=lambda: control.stop_requested)
-    model = build_model(project.model, data.info, name=_model_name(project.name),
-                        seed=project.dataset.seed)
-    if run_dir is None:
-        return run_training(model, data, project.training, sink, control,
-                            seed=project.dataset.seed)
-    return _train_in_folder(project, model, data, sink, control, run_dir)
+    where = resolve(project.devices)
+    # The model, its optimizer and its metrics are made in the strategy's scope, so their
+    # variables live on (or are mirrored across) the chosen devices.
+    with where.strategy.scope():
+        model = build_model(project.model, data.info, name=_model_name(project.name),
+                            seed=project.dataset.seed, dtype_policy=where.dtype_policy)
+        if run_dir is None:
+            return run_training(model, data, project.training, sink, control,
+                                seed=project.dataset.seed, placement=where)
+        return _train_in_folder(project, model, data, sink, control, run_dir, where)
 
 
 def _train_in_folder(project: Project, model: keras.Model, data: object, sink: EventSink,
-                     control: TrainingControl, run_dir: Path) -> TrainingResult:
+                     control: TrainingControl, run_dir: Path, where: ResolvedPlacement
+                     ) -> TrainingResult:
     run_dir.mkdir(parents=True, exist_ok=True)
     prior = history_to_resume(run_dir)
     if (resumable_epochs(run_dir) or 0) > len(prior):
@@ -94,7 +100,7 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
     try:
         result = run_training(model, data, config, recording_sink, control,  # type: ignore[arg-type]
                               seed=project.dataset.seed, log_dir=run_dir / "tensorboard",
-                              extra_callbacks=callbacks, prior_history=prior)
+                              extra_callbacks=callbacks, prior_history=prior, placement=where)
     except BaseException as error:
         # A crash or Ctrl+C leaves the backup behind, so the run can be resumed.
         ended: Status = "running" if isinstance(error, KeyboardInterrupt) else "failed"

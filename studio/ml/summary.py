@@ -39,8 +39,12 @@ def layer_name(index: int, type_name: str) -> str:
 
 
 def build_model(spec: ModelSpec, info: DatasetInfo, name: str = "studio_model",
-                seed: int | None = None) -> keras.Model:
+                seed: int | None = None, dtype_policy: str = "float32") -> keras.Model:
     """A functional Keras model for ``spec`` on ``info``'s inputs; raises ModelSpecError.
+
+    With a mixed ``dtype_policy`` every layer computes in half precision except the last,
+    which stays float32 so the loss is computed stably (Keras' mixed-precision guide). The
+    policy is given per layer, never set globally, so other threads' models are unaffected.
 
     With ``seed``, every random number generator is seeded after the analysis and right
     before the real layers are made: probing layers for the analysis draws random seeds only
@@ -54,10 +58,12 @@ def build_model(spec: ModelSpec, info: DatasetInfo, name: str = "studio_model",
         keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=info.input_shape, name="input")
     x = inputs
-    for index, layer_spec in enumerate(spec.layers):
-        if layer_spec.type in NOT_BUILT:
-            continue  # an Input layer's shape was checked against the dataset's
-        x = make_layer(layer_spec, layer_name(index, layer_spec.type))(x)
+    built = [(i, s) for i, s in enumerate(spec.layers) if s.type not in NOT_BUILT]
+    last_index = built[-1][0] if built else -1
+    for index, layer_spec in built:  # an Input layer's shape was checked against the data's
+        last = index == last_index
+        dtype = None if dtype_policy == "float32" else "float32" if last else dtype_policy
+        x = make_layer(layer_spec, layer_name(index, layer_spec.type), dtype)(x)
     return keras.Model(inputs, x, name=name)
 
 

@@ -8,15 +8,18 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from studio.core.control import TrainingControl
 from studio.core.dataset_catalog import Task
+from studio.core.errors import OutOfMemory
 from studio.core.events import EpochEnded, EventSink, TrainingEnded, TrainingStarted
 from studio.core.training_config import TrainingConfig
 from studio.ml.callback import StudioCallback, TrainingStopped
 from studio.ml.datasets import LoadedData
 from studio.ml.normalization import adapt_normalization
 from studio.ml.pipeline import make_pipeline
+from studio.ml.placement import ResolvedPlacement
 from studio.ml.schedules import LearningRatePolicy, schedule_callbacks
 from studio.ml.validation_metrics import ValidationMetrics
 
@@ -58,11 +61,13 @@ def main_metric(task: Task) -> str:
     return "accuracy" if task == "classification" else "mae"
 
 
-def compile_model(model: keras.Model, config: TrainingConfig, task: Task) -> None:
+def compile_model(model: keras.Model, config: TrainingConfig, task: Task,
+                  jit_compile: bool | str = "auto") -> None:
     """Loss from the task unless overridden; accuracy or MAE always; MSE/RMSE on request.
 
     The other requested metrics (precision, recall, F1, AUC, R²) come from scikit-learn on the
-    validation split (``ValidationMetrics``).
+    validation split (``ValidationMetrics``). A model computing in float16 gets a loss-scaling
+    optimizer, so small gradients do not underflow to zero.
     """
     losses = {
         "sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
@@ -81,7 +86,10 @@ def compile_model(model: keras.Model, config: TrainingConfig, task: Task) -> Non
             metrics.append(keras.metrics.MeanSquaredError(name="mse"))
         if "rmse" in extras:
             metrics.append(keras.metrics.RootMeanSquaredError(name="rmse"))
-    model.compile(optimizer=make_optimizer(config), loss=loss, metrics=metrics)
+    optimizer = make_optimizer(config)
+    if any(layer.dtype_policy.name == "mixed_float16" for layer in model.layers):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile)
 
 
 def class_weights(y_train: np.ndarray, num_classes: int) -> dict[int, float]:
@@ -99,7 +107,8 @@ def run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
                  sink: EventSink, control: TrainingControl, *, seed: int = 0,
                  log_dir: Path | None = None,
                  extra_callbacks: list[keras.callbacks.Callback] | None = None,
-                 prior_history: list[dict[str, float]] | None = None) -> TrainingResult:
+                 prior_history: list[dict[str, float]] | None = None,
+                 placement: ResolvedPlacement | None = None) -> TrainingResult:
     """Blocking, thread-agnostic training with progress sent to ``sink``.
 
     ``control`` may stop or pause it from another thread, and change the learning rate or the
@@ -107,11 +116,31 @@ def run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
     finished batch. ``log_dir`` receives TensorBoard logs when the settings ask for them.
     ``prior_history`` holds the epochs of an interrupted run that a BackupAndRestore among
     ``extra_callbacks`` resumes: they are sent again (``replayed``) so curves are whole.
+    ``placement`` says where it trains (the model must have been made in its strategy's
+    scope). Running out of accelerator memory raises ``OutOfMemory`` naming the batch size.
     """
+    try:
+        return _run_training(model, data, config, sink, control, seed, log_dir,
+                             extra_callbacks, prior_history, placement)
+    except tf.errors.ResourceExhaustedError:
+        size = config.batch_size
+        smaller = f" (try {size // 2})" if size > 1 else ""
+        raise OutOfMemory(
+            f"The device ran out of memory with batch size {size}. Use a smaller batch"
+            f"{smaller}, turn on mixed precision, or use Devices > Find the largest batch "
+            "that fits.", batch_size=size) from None
+
+
+def _run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
+                  sink: EventSink, control: TrainingControl, seed: int, log_dir: Path | None,
+                  extra_callbacks: list[keras.callbacks.Callback] | None,
+                  prior_history: list[dict[str, float]] | None,
+                  placement: ResolvedPlacement | None) -> TrainingResult:
     task = data.info.task
     if not model.compiled:  # a fresh model: learn the input statistics, then compile
         adapt_normalization(model, data.x_train)
-        compile_model(model, config, task)
+        compile_model(model, config, task,
+                      placement.jit_compile if placement is not None else "auto")
     train = make_pipeline(data.x_train, data.y_train, config.batch_size, shuffle=True, seed=seed)
     val = make_pipeline(data.x_val, data.y_val, config.batch_size, shuffle=False, seed=seed)
     steps = math.ceil(len(data.x_train) / config.batch_size)
@@ -127,7 +156,9 @@ def run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
     prior = list(prior_history or [])
     callback.history.extend(prior)
     sink(TrainingStarted(config.epochs, steps, len(data.x_train), len(data.x_val),
-                         initial_epoch=len(prior), metric=main_metric(task)))
+                         initial_epoch=len(prior), metric=main_metric(task),
+                         device=placement.summary(config.batch_size) if placement else "",
+                         device_notes=placement.notes if placement else ()))
     for epoch, row in enumerate(prior):
         sink(EpochEnded(epoch, config.epochs, 0.0, row, replayed=True))
     stopped = control.stop_requested

@@ -13,6 +13,7 @@ from studio.core.dataset_spec import BuiltinSource, CsvSource, DatasetSpec, Gene
 from studio.core.defaults import default_project, default_project_path
 from studio.core.errors import ProjectError
 from studio.core.model_spec import LayerSpec, ModelSpec
+from studio.core.placement import Placement
 from studio.core.project import FORMAT_VERSION, Project, load_project, save_project
 from studio.core.training_config import TrainingConfig
 
@@ -159,3 +160,37 @@ def test_generated_sources_round_trip(tmp_path):
     save_project(project, tmp_path / "p.json")
     loaded = load_project(tmp_path / "p.json")
     assert loaded == project and loaded.dataset.info.task == "regression"
+
+
+def test_version_2_projects_train_where_they_did_before(tmp_path):
+    data = default_project().to_dict()
+    data["format_version"] = 2
+    del data["devices"]
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps(data))
+    assert load_project(path).devices == Placement()
+
+
+def test_device_choice_round_trips(tmp_path):
+    chosen = Placement("mirrored", (0, 2), mixed_precision=True, xla="on")
+    path = tmp_path / "p.json"
+    save_project(replace(default_project(), devices=chosen), path)
+    assert load_project(path).devices == chosen
+
+
+@pytest.mark.parametrize(("devices", "message"), [
+    ({"strategy": "tpu"}, r"devices.strategy must be one of auto, cpu, gpu, mirrored"),
+    ({"gpus": [0, 0]}, "names a GPU twice"),
+    ({"gpus": [-1]}, "GPU numbers"),
+    ({"gpus": "0"}, "must be a list"),
+    ({"xla": "yes"}, "devices.xla must be one of auto, on, off"),
+    ({"mixed_precision": 1}, "devices.mixed_precision must be true or false"),
+    ({"fast": True}, "unknown setting 'fast'"),
+])
+def test_bad_device_choices_are_named(tmp_path, devices, message):
+    data = default_project().to_dict()
+    data["devices"] = devices
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProjectError, match=message):
+        load_project(path)
