@@ -1,4 +1,4 @@
-"""Render the README screenshots from the real window: data, builder and training tabs.
+"""Render the README screenshots from the real window: data, builder, training, devices, runs.
 
 Run under a real display (``xvfb-run -a python packaging/screenshot.py``) or offscreen.
 It trains the default project for real, so the curves are what a user sees.
@@ -60,7 +60,11 @@ def _shoot_all(app: QApplication, runs: str) -> int:
             window.runs.select_rows(list(range(window.runs.table.rowCount())))
             QTimer.singleShot(300, lambda: (shoot("runs.png"), window.close()))
 
-        QTimer.singleShot(300, lambda: (shoot("training.png"), runs()))
+        def devices() -> None:
+            window.tabs.setCurrentWidget(window.devices)
+            QTimer.singleShot(300, lambda: (shoot("devices.png"), runs()))
+
+        QTimer.singleShot(300, lambda: (shoot("training.png"), devices()))
 
     window.training_finished.connect(finished)
     QTimer.singleShot(0, when_ready)

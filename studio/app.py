@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from studio import __version__
 
-COMMANDS = ("train", "summary")
+COMMANDS = ("train", "summary", "devices")
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -20,8 +20,8 @@ def _gui_parser() -> argparse.ArgumentParser:
         prog="studio",
         description="Training Studio: train neural networks without writing code.",
         epilog="Headless commands: 'studio train PROJECT.json --epochs N --output DIR' trains "
-        "without a window; 'studio summary PROJECT.json' prints the layer table. Add --help "
-        "to either for details.",
+        "without a window; 'studio summary PROJECT.json' prints the layer table; 'studio "
+        "devices [--json]' lists the CPU and GPUs. Add --help to any for details.",
     )
     parser.add_argument("--version", action="version", version=f"studio {__version__}")
     parser.add_argument("project", nargs="?", help="project file to open (default: the digits "

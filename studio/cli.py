@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from studio.core.errors import StudioError
+from studio.core.devices import MemoryPolicy
+from studio.core.errors import ProjectError, StudioError
 from studio.core.events import EpochEnded, TrainingEvent, TrainingStarted
 from studio.core.history import metric_columns
+from studio.core.placement import STRATEGIES, XLA_MODES, Placement
 from studio.core.project import load_project
 from studio.core.run_record import HISTORY_FILE, MODEL_FILE, history_to_resume
 from studio.core.summary import format_shape
@@ -35,6 +39,33 @@ def _train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, help="override the project's number of epochs")
     parser.add_argument("--output", default="runs/latest", help="output folder "
                         "(default: runs/latest)")
+    where = parser.add_argument_group(
+        "devices", "Override where the project trains (its 'devices' section); see "
+        "'studio devices' for what this machine has.")
+    where.add_argument("--strategy", choices=STRATEGIES,
+                       help="auto: the first GPU if any, else the CPU; cpu; gpu: one GPU "
+                       "(--gpus N); mirrored: MirroredStrategy over --gpus (default: all)")
+    where.add_argument("--gpus", help="GPU numbers, e.g. 0 or 0,1")
+    where.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction,
+                       help="float16 on GPUs, bfloat16 on the CPU; the output stays float32")
+    where.add_argument("--xla", choices=XLA_MODES, help="XLA compilation (auto: as Keras)")
+    where.add_argument("--cpu-devices", type=int, metavar="N",
+                       help="split the CPU into N logical devices (to try --strategy "
+                       "mirrored without GPUs)")
+    where.add_argument("--memory-growth", action="store_true",
+                       help="let every GPU's memory grow as needed instead of taking it all")
+    where.add_argument("--memory-limit", type=int, metavar="MB",
+                       help="cap the memory TensorFlow uses on every GPU")
+    return parser
+
+
+def _devices_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studio devices",
+        description="List the CPU and GPUs TensorFlow detects, with memory, driver and build "
+        "versions; initialises no GPU.",
+    )
+    parser.add_argument("--json", action="store_true", help="print the inventory as JSON")
     return parser
 
 
@@ -50,7 +81,8 @@ def _summary_parser() -> argparse.ArgumentParser:
 
 def run(command: str, argv: Sequence[str]) -> int:
     parser, action = {"train": (_train_parser, _train),
-                      "summary": (_summary_parser, _summary)}[command]
+                      "summary": (_summary_parser, _summary),
+                      "devices": (_devices_parser, _devices)}[command]
     try:
         options = parser().parse_args(argv)
     except SystemExit as exit_:
@@ -123,12 +155,50 @@ def _summary(options: argparse.Namespace) -> int:
     return EXIT_USAGE if summary.problems else 0
 
 
+def _devices(options: argparse.Namespace) -> int:
+    _start_tensorflow()
+    from studio.ml.devices import inventory
+
+    report = inventory()
+    if options.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print("\n".join(report.lines()))
+    return 0
+
+
+def _placement(options: argparse.Namespace, placement: Placement) -> Placement:
+    """The project's device choice with the command line's overrides."""
+    changes: dict[str, object] = {}
+    if options.strategy is not None:
+        changes["strategy"] = options.strategy
+    if options.gpus is not None:
+        try:
+            changes["gpus"] = tuple(int(part) for part in options.gpus.split(",") if part)
+        except ValueError:
+            raise StudioError(f"--gpus must list GPU numbers such as 0,1; got "
+                              f"{options.gpus!r}.") from None
+    if options.mixed_precision is not None:
+        changes["mixed_precision"] = options.mixed_precision
+    if options.xla is not None:
+        changes["xla"] = options.xla
+    try:
+        return replace(placement, **changes)  # type: ignore[arg-type]
+    except ProjectError as error:
+        raise StudioError(str(error).replace("devices.", "--")) from None
+
+
 def _train(options: argparse.Namespace) -> int:
     project = load_project(options.project)
     if options.epochs is not None:
         if options.epochs < 1:
             raise StudioError(f"--epochs must be at least 1; got {options.epochs}.")
         project = replace(project, training=replace(project.training, epochs=options.epochs))
+    project = replace(project, devices=_placement(options, project.devices))
+    if options.cpu_devices is not None and not 1 <= options.cpu_devices <= 64:
+        raise StudioError(f"--cpu-devices must be from 1 to 64; got {options.cpu_devices}.")
+    if options.memory_limit is not None and options.memory_limit < 1:
+        raise StudioError(f"--memory-limit must be a number of MB; got {options.memory_limit}.")
     output = Path(options.output)
     if output.exists() and not output.is_dir():
         raise StudioError(f"{output}: --output must be a folder, and this is a file.")
@@ -139,8 +209,13 @@ def _train(options: argparse.Namespace) -> int:
                           f"({error.strerror or error}).") from None
 
     _start_tensorflow()
+    from studio.ml.devices import apply_memory_policy, split_cpu
     from studio.ml.session import train_project
 
+    if options.cpu_devices:
+        split_cpu(options.cpu_devices)
+    if options.memory_growth or options.memory_limit:
+        _apply_memory_options(options, apply_memory_policy)
     _download_if_missing(project.dataset.source)
     resumed = len(history_to_resume(output))
     if resumed:
@@ -155,6 +230,19 @@ def _train(options: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _apply_memory_options(options: argparse.Namespace, apply: Any) -> None:
+    from studio.ml.devices import TensorFlowDevices
+
+    names = [d.name for d in TensorFlowDevices().list_gpus()]
+    policy = MemoryPolicy(growth={n: bool(options.memory_growth) for n in names},
+                          limit_mb={n: options.memory_limit or 0 for n in names})
+    for result in apply(policy):
+        print(result.message, flush=True)
+    if not names:
+        print("no GPU: --memory-growth and --memory-limit have nothing to apply to",
+              file=sys.stderr, flush=True)
 
 
 def _download_if_missing(source: object) -> None:
@@ -188,6 +276,10 @@ class _EpochPrinter:
 
     def __call__(self, event: TrainingEvent) -> None:
         if isinstance(event, TrainingStarted):
+            for note in event.device_notes:
+                print(f"note: {note}", flush=True)
+            if event.device:
+                print(event.device[0].lower() + event.device[1:].rstrip("."), flush=True)
             print(f"training on {event.train_samples} samples, validating on "
                   f"{event.validation_samples}, {event.epochs} epochs of "
                   f"{event.steps_per_epoch} batches", flush=True)

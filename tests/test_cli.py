@@ -160,3 +160,57 @@ def test_train_headless_explains_a_missing_data_file(tmp_path):
     done = studio("train", str(project), "--output", str(tmp_path / "o"))
     assert done.returncode == 2
     assert str(tmp_path / "gone.csv") in done.stderr and "\n" not in done.stderr.strip()
+
+
+def test_devices_lists_the_machine_as_text_and_json():
+    text = studio("devices")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("TensorFlow 2.21")
+    assert "CPU: " in text.stdout and "GiB RAM" in text.stdout
+    data = json.loads(studio("devices", "--json").stdout)
+    assert data["tensorflow_version"].startswith("2.21")
+    assert data["cpu_cores"] >= 1 and data["ram_total_mb"] > 1024
+    assert isinstance(data["gpus"], list)
+    if not data["gpus"]:
+        assert "No GPU: training runs on the CPU." in text.stdout
+        assert data["no_gpu_reason"]
+
+
+def test_train_headless_on_two_mirrored_cpu_devices(tmp_path):
+    """The project says one GPU; the command line overrides it (and the project's file is not
+    changed): MirroredStrategy on the CPU split in two, the per-replica batch printed."""
+    project = write_project(tmp_path / "p.json",
+                            lambda d: d["devices"].update(strategy="gpu", gpus=[3]))
+    out = tmp_path / "run"
+    done = studio("train", str(project), "--epochs", "1", "--output", str(out),
+                  "--strategy", "mirrored", "--cpu-devices", "2", "--mixed-precision")
+    assert done.returncode == 0, done.stderr
+    assert ("training on 2 CPU devices (MirroredStrategy), global batch 32 = 2 replicas x 16, "
+            "mixed precision (bfloat16, float32 output)") in done.stdout
+    assert (out / "model.keras").exists()
+    assert json.loads(project.read_text())["devices"]["strategy"] == "gpu"
+
+
+def test_a_gpu_choice_without_a_gpu_trains_on_the_cpu_and_says_so(tmp_path):
+    project = write_project(tmp_path / "p.json",
+                            lambda d: d["devices"].update(strategy="gpu", gpus=[1]))
+    done = studio("train", str(project), "--epochs", "1", "--output", str(tmp_path / "o"),
+                  "--memory-growth")
+    if "GPU 1" in done.stdout and "note:" not in done.stdout:
+        return  # a machine with two GPUs honours the choice
+    assert done.returncode == 0, done.stderr
+    assert "note: No GPU detected, so 'gpu' training runs on the CPU." in done.stdout
+    assert "nothing to apply to" in done.stderr
+
+
+def test_bad_device_options_exit_2_naming_them(tmp_path):
+    done = studio("train", str(default_project_path()), "--gpus", "zero", "--output",
+                  str(tmp_path / "o"))
+    assert done.returncode == 2
+    assert "--gpus must list GPU numbers such as 0,1; got 'zero'" in done.stderr
+    done = studio("train", str(default_project_path()), "--gpus", "0,0", "--output",
+                  str(tmp_path / "o"))
+    assert done.returncode == 2 and "names a GPU twice" in done.stderr
+    done = studio("train", str(default_project_path()), "--cpu-devices", "0", "--output",
+                  str(tmp_path / "o"))
+    assert done.returncode == 2 and "--cpu-devices must be from 1 to 64" in done.stderr

@@ -1,26 +1,36 @@
-"""Device inventory and GPU memory growth, behind a seam so tests can feed fake GPUs.
+"""Device inventory and the GPU memory policy, behind seams so tests can feed fake GPUs.
 
-Listing physical devices does not initialise them; ``set_memory_growth`` only works before
-they are initialised and raises RuntimeError after, which is reported honestly as needing a
-restart.
+Listing physical devices does not initialise them, and NVML (not TensorFlow) reports memory
+and driver versions, so the inventory never initialises a GPU. Memory growth and memory
+limits only work before TensorFlow initialises the GPUs and raise RuntimeError after, which
+is reported honestly as needing a restart.
 """
 
 from __future__ import annotations
 
 import os
+import platform
+import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 import keras
+import psutil
 import tensorflow as tf
 
-from studio.core.devices import DeviceReport, GpuInfo, MemoryGrowthResult
+from studio.core.devices import DeviceReport, GpuInfo, MemoryPolicy, MemoryPolicyResult
+from studio.core.utilisation import GpuStatus
+from studio.ml.nvml import Nvml
+
+_MB = 1024 * 1024
 
 
 class DeviceSource(Protocol):
     def list_gpus(self) -> list[Any]: ...
     def details(self, device: Any) -> Mapping[str, Any]: ...
     def set_memory_growth(self, device: Any, enabled: bool) -> None: ...
+    def set_memory_limit(self, device: Any, limit_mb: int) -> None: ...
 
 
 class TensorFlowDevices:
@@ -35,24 +45,34 @@ class TensorFlowDevices:
     def set_memory_growth(self, device: Any, enabled: bool) -> None:
         tf.config.experimental.set_memory_growth(device, enabled)
 
+    def set_memory_limit(self, device: Any, limit_mb: int) -> None:
+        tf.config.set_logical_device_configuration(
+            device, [tf.config.LogicalDeviceConfiguration(memory_limit=limit_mb)])
+
 
 def _name(device: Any) -> str:
     return str(getattr(device, "name", device))
 
 
-def inventory(source: DeviceSource | None = None) -> DeviceReport:
+def inventory(source: DeviceSource | None = None, nvml: Nvml | None = None) -> DeviceReport:
     source = source or TensorFlowDevices()
+    nvml = nvml or Nvml()
     build = dict(tf.sysconfig.get_build_info())
+    statuses = nvml.gpus()
     gpus = []
-    for device in source.list_gpus():
+    for position, device in enumerate(source.list_gpus()):
         details = source.details(device)
         capability = details.get("compute_capability")
+        status = _status_for(position, statuses)
         gpus.append(GpuInfo(
             name=_name(device),
             description=str(details.get("device_name", _name(device))),
             compute_capability=".".join(map(str, capability)) if capability else None,
+            memory_total_mb=status.memory_total_mb if status else None,
+            memory_free_mb=(status.memory_total_mb - status.memory_used_mb) if status else None,
         ))
     built_with_cuda = bool(build.get("is_cuda_build", False))
+    driver = nvml.driver()
     return DeviceReport(
         tensorflow_version=tf.__version__,
         keras_version=keras.__version__,
@@ -61,35 +81,100 @@ def inventory(source: DeviceSource | None = None) -> DeviceReport:
         cudnn_version=build.get("cudnn_version"),
         cpu_cores=os.cpu_count() or 1,
         gpus=tuple(gpus),
-        no_gpu_reason=None if gpus else _no_gpu_reason(built_with_cuda),
+        no_gpu_reason=None if gpus else _no_gpu_reason(built_with_cuda, nvml),
+        cpu_name=_cpu_name(),
+        physical_cores=psutil.cpu_count(logical=False),
+        ram_total_mb=psutil.virtual_memory().total / _MB,
+        driver_version=driver.driver_version if driver else None,
+        cuda_driver_version=driver.cuda_driver_version if driver else None,
+        driver_note=nvml.unavailable_reason(),
     )
 
 
-def _no_gpu_reason(built_with_cuda: bool) -> str:
+def _status_for(position: int, statuses: list[GpuStatus]) -> GpuStatus | None:
+    """NVML numbers every GPU of the machine; TensorFlow only the visible ones, in the order
+    CUDA_VISIBLE_DEVICES gives (numeric lists are followed; UUIDs are not matched)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    index = position
+    if visible:
+        numbers = [part.strip() for part in visible.split(",")]
+        if not all(n.isdigit() for n in numbers) or position >= len(numbers):
+            return None
+        index = int(numbers[position])
+    return next((s for s in statuses if s.index == index), None)
+
+
+def _cpu_name() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _no_gpu_reason(built_with_cuda: bool, nvml: Nvml) -> str:
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
         return "CUDA_VISIBLE_DEVICES hides every GPU from TensorFlow."
     if not built_with_cuda:
-        return "This TensorFlow build has no CUDA support; install the 'gpu' extra."
-    return ("TensorFlow found no usable NVIDIA GPU: no card, no driver, or a driver too old "
-            "for this TensorFlow build.")
+        return ("This TensorFlow build has no CUDA support; install the 'gpu' extra "
+                "(pip install 'training-studio[gpu]') on a machine with an NVIDIA GPU.")
+    if not nvml.available():
+        return f"TensorFlow found no GPU. {nvml.unavailable_reason()}"
+    return ("TensorFlow found no usable NVIDIA GPU: the driver may be too old for this "
+            "TensorFlow build, or the card too old for its CUDA version.")
 
 
-def apply_memory_growth(policy: Mapping[str, bool], source: DeviceSource | None = None
-                        ) -> list[MemoryGrowthResult]:
-    """Apply the wanted memory growth to every GPU; never claims success it did not have."""
+#: What this process has applied, per GPU: TensorFlow cannot change it again until restarted,
+#: so asking again for the same policy is not a "next launch" change.
+_in_effect: dict[str, tuple[bool, int]] = {}
+_in_effect_lock = threading.Lock()
+
+
+def apply_memory_policy(policy: MemoryPolicy, source: DeviceSource | None = None
+                        ) -> list[MemoryPolicyResult]:
+    """Apply the wanted policy to every GPU; never claims success it did not have."""
     source = source or TensorFlowDevices()
     results = []
-    for device in source.list_gpus():
-        name = _name(device)
-        enabled = bool(policy.get(name, False))
-        try:
-            source.set_memory_growth(device, enabled)
-        except RuntimeError:
-            results.append(MemoryGrowthResult(
-                name, enabled, False,
-                f"{name}: memory growth {'on' if enabled else 'off'} takes effect at the next "
-                "launch (TensorFlow has already initialised this GPU)."))
-        else:
-            results.append(MemoryGrowthResult(
-                name, enabled, True, f"{name}: memory growth {'on' if enabled else 'off'}."))
+    with _in_effect_lock:
+        for device in source.list_gpus():
+            name = _name(device)
+            growth, limit = policy.for_gpu(name)
+            text = policy.describe(name)
+            if _in_effect.get(name) == (growth, limit):
+                results.append(MemoryPolicyResult(name, growth, limit, True, f"{name}: {text}."))
+                continue
+            try:
+                if limit:
+                    source.set_memory_limit(device, limit)
+                else:
+                    source.set_memory_growth(device, growth)
+            except RuntimeError:
+                results.append(MemoryPolicyResult(
+                    name, growth, limit, False,
+                    f"{name}: {text} takes effect at the next launch (TensorFlow has already "
+                    "initialised this GPU)."))
+            else:
+                _in_effect[name] = (growth, limit)
+                results.append(MemoryPolicyResult(name, growth, limit, True, f"{name}: {text}."))
     return results
+
+
+def forget_applied_policy() -> None:
+    """For tests: pretend this process has applied nothing yet."""
+    with _in_effect_lock:
+        _in_effect.clear()
+
+
+def split_cpu(count: int) -> None:
+    """Present the CPU as ``count`` logical devices, so MirroredStrategy can be tried (and
+    tested) without GPUs. Only possible before TensorFlow initialises its devices."""
+    from studio.core.errors import StudioError
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+    except RuntimeError:
+        raise StudioError("The CPU can only be split into logical devices before TensorFlow "
+                          "starts using it; restart to change --cpu-devices.") from None

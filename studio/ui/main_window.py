@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
@@ -26,6 +26,7 @@ from studio.core.run_record import (
     write_run,
 )
 from studio.core.summary import ModelSummary
+from studio.ui.batch_probe_dialog import BatchProbeDialog
 from studio.ui.builder_view import BuilderView
 from studio.ui.csv_import_dialog import CsvImportDialog
 from studio.ui.dataset_view import DatasetView
@@ -33,6 +34,7 @@ from studio.ui.device_view import DeviceView
 from studio.ui.document import ProjectDocument
 from studio.ui.runs_view import RunsView
 from studio.ui.training_view import TrainingView
+from studio.workers.batch_probe_runner import BatchProbeRunner
 from studio.workers.download_runner import DownloadRunner
 from studio.workers.ml_service import MlService
 from studio.workers.training_runner import TrainingRunner
@@ -71,13 +73,18 @@ class MainWindow(QMainWindow):
         #: Asked before unsaved work (subject: "project" or "trained model") would be lost;
         #: returns "save", "discard" or "cancel". Tests replace it; the default is a dialog.
         self.ask_unsaved: Callable[[str, str], str] = self._ask_unsaved_dialog
+        #: Asked when training ran out of memory (message, smaller batch size); returns
+        #: "retry" (train again with that batch), "probe" (find what fits) or "close".
+        self.ask_out_of_memory: Callable[[str, int], str] = self._ask_out_of_memory_dialog
 
         self.downloads = DownloadRunner(self)
         self._previewed_dataset: Any = None  # the DatasetSpec of the last preview request
         self.data = DatasetView(self.document)
         self.builder = BuilderView(self.document)
         self.training = TrainingView(self.document)
-        self.devices = DeviceView(self.settings)
+        self.devices = DeviceView(self.settings, self.document)
+        self.batch_dialog: BatchProbeDialog | None = None
+        self._train_when_ready = False  # set by "retry with a smaller batch"
         self.runs = RunsView(lambda: self.runs_root)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.data, "D&ata")
@@ -92,6 +99,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.tf_status)
         self._make_menus()
 
+        self.devices.find_batch_requested.connect(self.find_largest_batch)
         self.document.changed.connect(self._document_changed)
         self.document.path_changed.connect(self._update_title)
         self.builder.message.connect(self._show_message)
@@ -137,6 +145,7 @@ class MainWindow(QMainWindow):
         self.runner.memory_policy_applied.connect(self.devices.set_applied)
         self.runner.finished.connect(self._training_finished)
         self.runner.failed.connect(self._training_failed)
+        self.runner.out_of_memory.connect(self._training_out_of_memory)
 
         self.training.set_has_model(False)
         self._update_title()
@@ -202,7 +211,7 @@ class MainWindow(QMainWindow):
         self.current_run = folder
         self._run_training = project.training
         self.training.append_log(f"Resuming the run in {folder}")
-        self.runner.start(project, self.devices.memory_growth_policy(), folder)
+        self.runner.start(project, self.devices.memory_policy(), folder)
         self.training.set_running(True)
         self.stop_action.setEnabled(True)
         self._update_train_state()
@@ -510,6 +519,27 @@ class MainWindow(QMainWindow):
         allowed, reason = self.can_train()
         self.training.set_can_train(allowed, reason)
         self.train_action.setEnabled(allowed)
+        self.find_batch_action.setEnabled(allowed)
+        self.devices.find_batch_button.setEnabled(allowed)
+        if allowed and self._train_when_ready:
+            self._train_when_ready = False
+            QTimer.singleShot(0, self.train)
+
+    def find_largest_batch(self) -> bool:
+        """Open the batch-size search for the project (not while a training runs: both would
+        compete for the same device memory)."""
+        allowed, reason = self.can_train()
+        if not allowed:
+            self._show_message(reason or "Wait for the training to end first.")
+            return False
+        runner = BatchProbeRunner()
+        runner.memory_policy_applied.connect(self.devices.set_applied)
+        self.batch_dialog = BatchProbeDialog(self.document, runner,
+                                             memory_policy=self.devices.memory_policy(),
+                                             parent=self)
+        runner.setParent(self.batch_dialog)
+        self.batch_dialog.open()  # window-modal, without blocking the event loop
+        return True
 
     def train(self) -> bool:
         allowed, reason = self.can_train()
@@ -527,7 +557,7 @@ class MainWindow(QMainWindow):
             return False
         self.current_run = run_dir
         self.training.append_log(f"Recording this run in {run_dir}")
-        self.runner.start(project, self.devices.memory_growth_policy(), run_dir)
+        self.runner.start(project, self.devices.memory_policy(), run_dir)
         self.training.set_running(True)
         self.stop_action.setEnabled(True)
         self._update_train_state()
@@ -578,6 +608,34 @@ class MainWindow(QMainWindow):
             self.training.append_log(details)
         self.show_error("Training", message)
         self.training_failed.emit(message)
+
+    def _training_out_of_memory(self, message: str, batch_size: int) -> None:
+        self._after_training("Out of memory.")
+        self.training.append_log(message)
+        self.training_failed.emit(message)
+        smaller = max(1, batch_size // 2)
+        answer = self.ask_out_of_memory(message, smaller)
+        if answer == "retry":
+            project = self.document.project
+            training = replace(project.training, batch_size=smaller)
+            # Train once the edited project has been checked again.
+            self._train_when_ready = True
+            self.document.edit(replace(project, training=training),
+                               f"Set batch size to {smaller}")
+            self._update_train_state()
+        elif answer == "probe":
+            self.find_largest_batch()
+
+    def _ask_out_of_memory_dialog(self, message: str, smaller: int) -> str:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Out of memory", message,
+                          QMessageBox.StandardButton.Close, self)
+        retry = box.addButton(f"Retry with batch size {smaller}",
+                              QMessageBox.ButtonRole.AcceptRole)
+        probe = box.addButton("Find the largest batch…", QMessageBox.ButtonRole.ActionRole)
+        box.setDefaultButton(retry)
+        box.exec()
+        clicked = box.clickedButton()
+        return "retry" if clicked is retry else "probe" if clicked is probe else "close"
 
     def _after_training(self, text: str) -> None:
         self.training.set_running(False)
@@ -657,6 +715,11 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(False)
         train_menu.addAction(self.train_action)
         train_menu.addAction(self.stop_action)
+        train_menu.addSeparator()
+        self.find_batch_action = action("Find the largest &batch that fits…",
+                                        self.find_largest_batch, None,
+                                        "Try a few training steps at growing batch sizes")
+        train_menu.addAction(self.find_batch_action)
 
     def _update_title(self) -> None:
         path = self.document.path
@@ -689,5 +752,7 @@ class MainWindow(QMainWindow):
     def shutdown_workers(self) -> None:
         """Stop training (within one batch) and the ML thread; safe to call twice."""
         self.runner.stop_and_wait()
+        if self.batch_dialog is not None:
+            self.batch_dialog.close()  # cancels its search and waits for the thread
         self.downloads.cancel_and_wait()
         self.ml.shutdown()

@@ -31,9 +31,12 @@ from studio.core.training_advice import not_finite, plateau, widening_gap
 from studio.ui.document import ProjectDocument
 from studio.ui.plot_controls import PlotControls
 from studio.ui.training_settings import TrainingSettingsForm
+from studio.workers.utilisation_monitor import UtilisationMonitor
 
 if TYPE_CHECKING:
+    from studio.core.utilisation import UtilisationSample
     from studio.ui.live_plot import LivePlot
+    from studio.ui.utilisation_plot import UtilisationPlot
 
 #: Ten redraws a second, whatever the batch rate: smooth enough to watch, and each repaint of
 #: the plots costs the training thread CPU time on a small machine (tests/benchmarks).
@@ -110,6 +113,10 @@ class TrainingView(QWidget):
         self.loss_plot: LivePlot | None = None
         self.accuracy_plot: LivePlot | None = None
         self.rate_plot: LivePlot | None = None
+        self.utilisation_plot: UtilisationPlot | None = None
+        # CPU, RAM and GPU once a second while a run trains (started and stopped with it).
+        self.utilisation_monitor = UtilisationMonitor(parent=self)
+        self.utilisation_monitor.sampled.connect(self._utilisation_sampled)
         self._plots = QSplitter()
         self.plot_controls = PlotControls(self.plots)
         self._history: list[dict[str, float]] = []
@@ -156,6 +163,7 @@ class TrainingView(QWidget):
         """Create the live plots once (imports pyqtgraph); returns (loss, accuracy)."""
         if self.loss_plot is None or self.accuracy_plot is None:
             from studio.ui.live_plot import LivePlot
+            from studio.ui.utilisation_plot import UtilisationPlot
 
             self.loss_plot = LivePlot("Loss", "loss")
             self.accuracy_plot = LivePlot("Accuracy", "accuracy", legend_at_bottom=True)
@@ -164,9 +172,11 @@ class TrainingView(QWidget):
             self.rate_plot.show_only("train")
             if self.rate_plot.plotItem.legend is not None:
                 self.rate_plot.plotItem.legend.hide()  # one curve: its title says it
-            for plot in (self.loss_plot, self.accuracy_plot, self.rate_plot):
+            self.utilisation_plot = UtilisationPlot()
+            for plot in (self.loss_plot, self.accuracy_plot, self.rate_plot,
+                         self.utilisation_plot):
                 self._plots.addWidget(plot)
-            self._plots.setSizes([450, 450, 220])
+            self._plots.setSizes([450, 450, 220, 300])
         return self.loss_plot, self.accuracy_plot
 
     def plots(self) -> list[LivePlot]:
@@ -187,6 +197,7 @@ class TrainingView(QWidget):
         self.stop_button.setEnabled(running)
         self.settings.set_editable(not running)
         if not running:
+            self.utilisation_monitor.stop()
             self.pause_button.blockSignals(True)
             self.pause_button.setChecked(False)
             self.pause_button.setText("Pause")
@@ -235,6 +246,7 @@ class TrainingView(QWidget):
             if event.test_logs:
                 values = ", ".join(f"{k} {v:.4f}" for k, v in event.test_logs.items())
                 self.append_log(f"On the test split (kept out of training): {values}.")
+            self.utilisation_monitor.stop()
             self.redraw()
 
     def _started(self, event: TrainingStarted) -> None:
@@ -247,12 +259,24 @@ class TrainingView(QWidget):
         self.create_plots()
         for plot in self.plots():
             plot.clear_data()
+        if self.utilisation_plot is not None:
+            self.utilisation_plot.clear()
+        self.utilisation_monitor.start()
         self._history, self._warned = [], set()
         self.create_plots()[1].set_metric(titles.get(event.metric, event.metric), event.metric)
         self.progress.setValue(0)
+        for note in event.device_notes:
+            self.append_log(f"Note: {note}")
+        if event.device:
+            self.append_log(event.device)
         self.append_log(f"Training on {event.train_samples} samples, validating on "
                         f"{event.validation_samples}: {event.epochs} epochs of "
                         f"{event.steps_per_epoch} batches.")
+
+    def _utilisation_sampled(self, sample: UtilisationSample) -> None:
+        self.create_plots()
+        if self.utilisation_plot is not None:
+            self.utilisation_plot.add(sample)
 
     def _epoch_ended(self, event: EpochEnded) -> None:
         x = event.epoch + 1

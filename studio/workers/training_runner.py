@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import gc
 import traceback
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from studio.core.control import TrainingControl
-from studio.core.errors import StudioError
+from studio.core.devices import MemoryPolicy
+from studio.core.errors import OutOfMemory, StudioError
 from studio.core.events import TrainingEvent
 from studio.core.project import Project
 
@@ -25,17 +25,17 @@ class _TrainingWorker(QObject):
     """Lives on the training thread; ends the thread's event loop when training is over."""
 
     training_event = Signal(object)
-    memory_policy_applied = Signal(object)  # list[MemoryGrowthResult]
+    memory_policy_applied = Signal(object)  # list[MemoryPolicyResult]
 
     def __init__(self, project: Project, control: TrainingControl,
-                 memory_growth: Mapping[str, bool], run_dir: Path | None) -> None:
+                 memory_policy: MemoryPolicy, run_dir: Path | None) -> None:
         super().__init__()
         self._project = project
         self._run_dir = run_dir
         self._control = control
-        self._memory_growth = dict(memory_growth)
-        #: ("finished", TrainingResult) or ("failed", (message, details)); read after the
-        #: thread has ended, so no lock is needed.
+        self._memory_policy = memory_policy
+        #: ("finished", TrainingResult), ("failed", (message, details)) or ("out_of_memory",
+        #: (message, batch size)); read after the thread has ended, so no lock is needed.
         self.outcome: tuple[str, Any] | None = None
 
     def _emit_event(self, event: TrainingEvent) -> None:
@@ -45,6 +45,8 @@ class _TrainingWorker(QObject):
     def run(self) -> None:
         try:
             self.outcome = ("finished", self._train())
+        except OutOfMemory as error:
+            self.outcome = ("out_of_memory", (str(error), error.batch_size))
         except StudioError as error:
             self.outcome = ("failed", (str(error), ""))
         except Exception as error:
@@ -54,12 +56,12 @@ class _TrainingWorker(QObject):
             self.thread().quit()
 
     def _train(self) -> Any:
-        from studio.ml.devices import apply_memory_growth
+        from studio.ml.devices import apply_memory_policy
         from studio.ml.session import train_project
 
         # Applied right before the first training, while TensorFlow has not yet
         # initialised the GPUs; afterwards TensorFlow refuses the change.
-        self.memory_policy_applied.emit(apply_memory_growth(self._memory_growth))
+        self.memory_policy_applied.emit(apply_memory_policy(self._memory_policy))
         return train_project(self._project, self._emit_event, self._control, self._run_dir)
 
 
@@ -67,9 +69,10 @@ class TrainingRunner(QObject):
     """Start, pause, resume and stop one training at a time."""
 
     training_event = Signal(object)  # TrainingEvent
-    memory_policy_applied = Signal(object)  # list[MemoryGrowthResult]
+    memory_policy_applied = Signal(object)  # list[MemoryPolicyResult]
     finished = Signal(object)  # TrainingResult, after the thread ended
     failed = Signal(str, str)  # message, traceback ("" for user errors), after the thread ended
+    out_of_memory = Signal(str, int)  # message, the batch size that did not fit; after the end
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -86,7 +89,7 @@ class TrainingRunner(QObject):
     def paused(self) -> bool:
         return self.running and self._control.paused
 
-    def start(self, project: Project, memory_growth: Mapping[str, bool] | None = None,
+    def start(self, project: Project, memory_policy: MemoryPolicy | None = None,
               run_dir: Path | None = None) -> None:
         """Train ``project`` (recorded in ``run_dir``, resuming it if it was interrupted)."""
         if self._thread is not None:
@@ -100,7 +103,8 @@ class TrainingRunner(QObject):
         gc.disable()
         thread = QThread()
         thread.setObjectName("studio-training")
-        worker = _TrainingWorker(project, self._control, memory_growth or {}, run_dir)
+        worker = _TrainingWorker(project, self._control, memory_policy or MemoryPolicy(),
+                                 run_dir)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         # Deleted on its own thread as that thread ends (a deleteLater from here, after the
@@ -152,5 +156,7 @@ class TrainingRunner(QObject):
         kind, payload = outcome
         if kind == "finished":
             self.finished.emit(payload)
+        elif kind == "out_of_memory":
+            self.out_of_memory.emit(*payload)
         else:
             self.failed.emit(*payload)

@@ -129,7 +129,7 @@ def test_running_out_of_memory_names_the_batch_size(quick_project):
 
     data = load_dataset(quick_project.dataset)
     model = build_model(quick_project.model, data.info)
-    with pytest.raises(OutOfMemory, match="batch size 64.*try 32") as raised:
+    with pytest.raises(OutOfMemory, match=r"batch size 64.*try 32") as raised:
         run_training(model, data, quick_project.training, lambda e: None, TrainingControl(),
                      extra_callbacks=[_OutOfMemoryAt()])
     assert raised.value.batch_size == 64
