@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from studio.core.devices import MemoryPolicy
 from studio.core.errors import StudioError
 from studio.core.project import Project
+from studio.workers.collection_pause import pause_collection, resume_collection
 
 #: ``train_step(model, x, y)``; the model is a keras.Model, which this layer does not import.
 TrainStep = Callable[[Any, Any, Any], object]
@@ -97,7 +98,6 @@ class BatchProbeRunner(QObject):
         self._thread: QThread | None = None
         self._worker: _ProbeWorker | None = None
         self._cancel = threading.Event()
-        self._gc_was_enabled = False
 
     @property
     def running(self) -> bool:
@@ -110,8 +110,7 @@ class BatchProbeRunner(QObject):
         self._cancel = threading.Event()
         # No automatic collection on the UI thread while the probe traces (the deadlock
         # that TrainingRunner avoids the same way); collected here when the thread ends.
-        self._gc_was_enabled = gc.isenabled()
-        gc.disable()
+        pause_collection()
         thread = QThread()
         thread.setObjectName("studio-batch-probe")
         worker = _ProbeWorker(project, self._cancel, self.steps, self.max_batch,
@@ -153,9 +152,7 @@ class BatchProbeRunner(QObject):
         thread.wait()
         self._thread = self._worker = None
         thread.deleteLater()
-        if self._gc_was_enabled:
-            gc.enable()
-            gc.collect()  # now, on this thread, with no TensorFlow tracing elsewhere
+        resume_collection()
         outcome = worker.outcome
         if outcome is None:
             return

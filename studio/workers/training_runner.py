@@ -7,7 +7,6 @@ listener may start the next run or quit at once.
 
 from __future__ import annotations
 
-import gc
 import traceback
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from studio.core.devices import MemoryPolicy
 from studio.core.errors import OutOfMemory, StudioError
 from studio.core.events import TrainingEvent
 from studio.core.project import Project
+from studio.workers.collection_pause import pause_collection, resume_collection
 
 
 class _TrainingWorker(QObject):
@@ -79,7 +79,6 @@ class TrainingRunner(QObject):
         self._thread: QThread | None = None
         self._worker: _TrainingWorker | None = None
         self._control = TrainingControl()
-        self._gc_was_enabled = False
 
     @property
     def running(self) -> bool:
@@ -95,12 +94,7 @@ class TrainingRunner(QObject):
         if self._thread is not None:
             raise RuntimeError("A training is already running.")
         self._control = TrainingControl()
-        # Automatic garbage collection stays off while training runs: a collection on the UI
-        # thread that frees TensorFlow objects can wait for a lock that the training thread
-        # holds while it traces, and that thread waits for the interpreter lock: a deadlock
-        # seen in CI. Garbage is collected when the thread has finished.
-        self._gc_was_enabled = gc.isenabled()
-        gc.disable()
+        pause_collection()  # until the thread has ended: see collection_pause
         thread = QThread()
         thread.setObjectName("studio-training")
         worker = _TrainingWorker(project, self._control, memory_policy or MemoryPolicy(),
@@ -147,9 +141,7 @@ class TrainingRunner(QObject):
         thread.wait()
         self._thread = self._worker = None
         thread.deleteLater()
-        if self._gc_was_enabled:
-            gc.enable()
-            gc.collect()  # now, on this thread, with no TensorFlow tracing running elsewhere
+        resume_collection()
         outcome = worker.outcome
         if outcome is None:
             return

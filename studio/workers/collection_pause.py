@@ -1,0 +1,40 @@
+"""Automatic garbage collection is paused while any TensorFlow worker thread runs.
+
+A collection on the UI thread that frees TensorFlow objects can wait for a lock a worker holds
+while it traces, while the worker waits for the interpreter lock: a deadlock seen in CI. And a
+collection on a worker thread can destroy Qt widgets off the UI thread, another deadlock seen
+in a test. So runners pause automatic collection when their thread starts and resume it when
+it ends, and garbage is collected then, on the UI thread. Several runners may overlap (a
+training and an evaluation): collection comes back only when the last one has ended.
+Called on the UI thread only.
+"""
+
+from __future__ import annotations
+
+import gc
+
+_holders = 0
+_was_enabled = False
+
+
+def pause_collection() -> None:
+    global _holders, _was_enabled
+    if _holders == 0:
+        _was_enabled = gc.isenabled()
+        gc.disable()
+    _holders += 1
+
+
+def resume_collection() -> None:
+    """Collect now (no worker is tracing) once the last paused worker has ended."""
+    global _holders
+    if _holders == 0:
+        return
+    _holders -= 1
+    if _holders == 0 and _was_enabled:
+        gc.enable()
+        gc.collect()
+
+
+def paused() -> bool:
+    return _holders > 0
