@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from studio import __version__
 
-COMMANDS = ("train", "summary", "devices")
+COMMANDS = ("train", "summary", "devices", "export")
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -21,7 +21,9 @@ def _gui_parser() -> argparse.ArgumentParser:
         description="Training Studio: train neural networks without writing code.",
         epilog="Headless commands: 'studio train PROJECT.json --epochs N --output DIR' trains "
         "without a window; 'studio summary PROJECT.json' prints the layer table; 'studio "
-        "devices [--json]' lists the CPU and GPUs. Add --help to any for details.",
+        "devices [--json]' lists the CPU and GPUs; 'studio export RUN_OR_MODEL --format F "
+        "--output PATH' exports a trained model (keras, savedmodel, tflite, onnx, weights, "
+        "python, history) and verifies it. Add --help to any for details.",
     )
     parser.add_argument("--version", action="version", version=f"studio {__version__}")
     parser.add_argument("project", nargs="?", help="project file to open (default: the digits "

@@ -20,10 +20,19 @@ from typing import Any
 from studio.core.devices import MemoryPolicy
 from studio.core.errors import ProjectError, StudioError
 from studio.core.events import EpochEnded, TrainingEvent, TrainingStarted
+from studio.core.export_formats import (
+    DEFAULT_OPSET,
+    FORMAT_NAMES,
+    FORMATS,
+    QUANTIZATIONS,
+    ExportOptions,
+    export_format,
+)
 from studio.core.history import metric_columns
 from studio.core.placement import STRATEGIES, XLA_MODES, Placement
 from studio.core.project import load_project
 from studio.core.run_record import HISTORY_FILE, MODEL_FILE, history_to_resume
+from studio.core.staging import refuse_existing
 from studio.core.summary import format_shape
 
 EXIT_USAGE = 2
@@ -79,10 +88,32 @@ def _summary_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _export_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studio export",
+        description="Export a trained model, then load the file back in its own runtime and "
+        "compare its predictions with the model's.",
+        epilog="Formats: " + "; ".join(f"{f.name}: {f.title}" for f in FORMATS) + ". The "
+        "history PNG is saved from the window.",
+    )
+    parser.add_argument("source", metavar="RUN_OR_MODEL",
+                        help="a run folder (from 'studio train --output') or a .keras file")
+    parser.add_argument("--format", required=True, choices=FORMAT_NAMES)
+    parser.add_argument("--output", required=True, metavar="PATH",
+                        help="file to write (a folder for savedmodel)")
+    parser.add_argument("--opset", type=int, help=f"ONNX opset (default {DEFAULT_OPSET})")
+    parser.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
+                        help="TFLite only: dynamic (8-bit weights), float16, or int8 (all "
+                        "8-bit, calibrated on the run's training data)")
+    parser.add_argument("--overwrite", action="store_true", help="replace PATH if it exists")
+    return parser
+
+
 def run(command: str, argv: Sequence[str]) -> int:
     parser, action = {"train": (_train_parser, _train),
                       "summary": (_summary_parser, _summary),
-                      "devices": (_devices_parser, _devices)}[command]
+                      "devices": (_devices_parser, _devices),
+                      "export": (_export_parser, _export)}[command]
     try:
         options = parser().parse_args(argv)
     except SystemExit as exit_:
@@ -164,6 +195,41 @@ def _devices(options: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print("\n".join(report.lines()))
+    return 0
+
+
+def _export(options: argparse.Namespace) -> int:
+    fmt = export_format(options.format)
+    reason = fmt.unavailable_reason()
+    if reason:
+        raise StudioError(reason)
+    if options.opset is not None and fmt.name != "onnx":
+        raise StudioError(f"--opset applies to the onnx format only, not to {fmt.name}.")
+    settings = ExportOptions(options.quantize, options.opset or DEFAULT_OPSET)
+    settings.check(fmt)
+    output = Path(options.output)
+    fmt.check_path_name(str(output))
+    refuse_existing([output], options.overwrite)  # answered before TensorFlow loads
+    if not Path(options.source).exists():
+        raise StudioError(f"{options.source}: no such run folder or model file.")
+
+    _start_tensorflow()
+    from studio.ml.export import export_model
+    from studio.ml.export_source import open_export_source
+
+    source = open_export_source(options.source)
+    if source.data_problem:
+        print(f"note: {source.data_problem}; verifying on random inputs", file=sys.stderr)
+    with _native_stderr_silenced():  # converters log to file descriptor 2 directly
+        result = export_model(source, fmt.name, output, options=settings,
+                              overwrite=options.overwrite)
+    print(f"wrote {' and '.join(str(p) for p in result.files)} ({result.size:,} bytes)")
+    print(result.verification.line())
+    if not result.verification.passed:
+        print(f"studio export: error: the export's outputs differ from the model's by more "
+              f"than rounding (tolerance {result.verification.tolerance:.1g}); please report "
+              "this model.", file=sys.stderr)
+        return 1
     return 0
 
 
