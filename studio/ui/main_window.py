@@ -10,7 +10,14 @@ from typing import Any
 
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+)
 
 from studio.core.architecture import load_architecture, save_architecture
 from studio.core.devices import DeviceReport
@@ -32,10 +39,14 @@ from studio.ui.csv_import_dialog import CsvImportDialog
 from studio.ui.dataset_view import DatasetView
 from studio.ui.device_view import DeviceView
 from studio.ui.document import ProjectDocument
+from studio.ui.evaluation_view import EvaluationView
+from studio.ui.export_dialog import ExportDialog
 from studio.ui.runs_view import RunsView
 from studio.ui.training_view import TrainingView
+from studio.ui.try_model_view import TryModelView
 from studio.workers.batch_probe_runner import BatchProbeRunner
 from studio.workers.download_runner import DownloadRunner
+from studio.workers.evaluation_runner import EvaluationRunner
 from studio.workers.ml_service import MlService
 from studio.workers.training_runner import TrainingRunner
 
@@ -86,10 +97,21 @@ class MainWindow(QMainWindow):
         self.batch_dialog: BatchProbeDialog | None = None
         self._train_when_ready = False  # set by "retry with a smaller batch"
         self.runs = RunsView(lambda: self.runs_root)
+        self.evaluation = EvaluationView()
+        self.try_model = TryModelView()
+        self.evaluator = EvaluationRunner(self)
+        self.export_dialog: ExportDialog | None = None
+        #: Where the current trained model lives: its run folder, or a .keras file.
+        self.model_source: Path | None = None
+        evaluate_tab = QSplitter()
+        evaluate_tab.addWidget(self.evaluation)
+        evaluate_tab.addWidget(self.try_model)
+        evaluate_tab.setSizes([850, 400])
         self.tabs = QTabWidget()
         self.tabs.addTab(self.data, "D&ata")
         self.tabs.addTab(self.builder, "&Model builder")
         self.tabs.addTab(self.training, "&Training")
+        self.tabs.addTab(evaluate_tab, "&Evaluate")
         self.tabs.addTab(self.runs, "R&uns")
         self.tabs.addTab(self.devices, "&Devices")
         self.tabs.setAccessibleName("Main areas")
@@ -100,6 +122,11 @@ class MainWindow(QMainWindow):
         self._make_menus()
 
         self.devices.find_batch_requested.connect(self.find_largest_batch)
+        self.evaluation.evaluate_requested.connect(self.evaluate)
+        self.evaluator.finished.connect(self._evaluated)
+        self.evaluator.failed.connect(self._evaluation_failed)
+        self.evaluator.progress.connect(self.evaluation.set_busy)
+        self.evaluation.set_can_evaluate(False, "Train a model (or open a run's model) first.")
         self.document.changed.connect(self._document_changed)
         self.document.path_changed.connect(self._update_title)
         self.builder.message.connect(self._show_message)
@@ -229,7 +256,9 @@ class MainWindow(QMainWindow):
         self.ml.load_model(path)
 
     def _run_model_loaded(self, path: str, model: Any) -> None:
-        self.trained_model = model
+        source = Path(path)
+        self._set_model(model, source.parent if (source.parent / "run.json").exists()
+                        else source)
         self.model_unsaved = False  # it is saved, in its run folder
         self.training.set_has_model(True)
         self.save_model_action.setEnabled(True)
@@ -521,6 +550,10 @@ class MainWindow(QMainWindow):
         self.train_action.setEnabled(allowed)
         self.find_batch_action.setEnabled(allowed)
         self.devices.find_batch_button.setEnabled(allowed)
+        if self.runner.running:
+            self.evaluation.set_can_evaluate(False, "Wait for the training to end.")
+        elif self.trained_model is not None:
+            self.evaluation.set_can_evaluate(True)
         if allowed and self._train_when_ready:
             self._train_when_ready = False
             QTimer.singleShot(0, self.train)
@@ -577,7 +610,8 @@ class MainWindow(QMainWindow):
             self.runner.resume()
 
     def _training_finished(self, result: Any) -> None:
-        self.trained_model = result.model
+        run = self.current_run
+        self._set_model(result.model, run if run and (run / "model.keras").exists() else None)
         self.last_result = result
         self.model_unsaved = True
         epochs = result.epochs_completed
@@ -636,6 +670,42 @@ class MainWindow(QMainWindow):
         box.exec()
         clicked = box.clickedButton()
         return "retry" if clicked is retry else "probe" if clicked is probe else "close"
+
+    # ----- evaluation and export -------------------------------------------------------------
+    def _set_model(self, model: Any, source: Path | None) -> None:
+        """A trained model is at hand: it can be evaluated, tried and exported."""
+        self.trained_model = model
+        self.model_source = source
+        self.export_model_action.setEnabled(source is not None)
+        self.evaluation.clear()
+        self.try_model.set_model(model, self.document.project.dataset)
+        self._update_train_state()
+
+    def evaluate(self) -> bool:
+        """Evaluate the current model on the project's test split (validation without one)."""
+        if self.trained_model is None or self.runner.running or self.evaluator.running:
+            return False
+        self.evaluation.set_busy()
+        return bool(self.evaluator.start(self.trained_model, self.document.project))
+
+    def _evaluated(self, report: Any) -> None:
+        self.evaluation.show_evaluation(report.evaluation, report.gallery)
+
+    def _evaluation_failed(self, message: str, details: str) -> None:
+        self.evaluation.set_error(message or "Evaluation cancelled.")
+        if details:
+            self.training.append_log(details)
+
+    def export_model(self) -> bool:
+        """Open the export dialog for the current model (trained here or a run's)."""
+        if self.model_source is None or not self.ml.ready:
+            self._show_message("Train a model (or open a run's model) first.")
+            return False
+        stem = "".join(c if c.isalnum() else "_" for c in self.document.project.name.lower())
+        self.export_dialog = ExportDialog(self.ml, self.model_source, stem.strip("_") or "model",
+                                          self)
+        self.export_dialog.open()
+        return True
 
     def _after_training(self, text: str) -> None:
         self.training.set_running(False)
@@ -697,6 +767,11 @@ class MainWindow(QMainWindow):
                                         "Ctrl+E", "Save the trained model as a .keras file")
         self.save_model_action.setEnabled(False)
         file_menu.addAction(self.save_model_action)
+        self.export_model_action = action("Export mo&del…", lambda: self.export_model(),
+                                          "Ctrl+Shift+E", "Export the trained model as "
+                                          "SavedModel, TFLite, ONNX, weights or a script")
+        self.export_model_action.setEnabled(False)
+        file_menu.addAction(self.export_model_action)
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", self.close, QKeySequence.StandardKey.Quit))
 
@@ -752,6 +827,8 @@ class MainWindow(QMainWindow):
     def shutdown_workers(self) -> None:
         """Stop training (within one batch) and the ML thread; safe to call twice."""
         self.runner.stop_and_wait()
+        self.evaluator.cancel_and_wait()
+        self.try_model.shutdown()
         if self.batch_dialog is not None:
             self.batch_dialog.close()  # cancels its search and waits for the thread
         self.downloads.cancel_and_wait()

@@ -37,6 +37,8 @@ class _MlWorker(QObject):
     data_write_failed = Signal(str)
     model_loaded = Signal(str, object)  # path, keras.Model
     model_load_failed = Signal(str)
+    exported = Signal(object)  # ExportResult
+    export_failed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -169,6 +171,22 @@ class _MlWorker(QObject):
         if ok:
             self.model_loaded.emit(path, model)
 
+    @Slot(str, str, str, object, bool)
+    def export(self, source: str, format_name: str, path: str, options: Any,
+               overwrite: bool) -> None:
+        def work() -> Any:
+            from studio.ml.export import export_model
+            from studio.ml.export_source import open_export_source
+
+            return export_model(open_export_source(source), format_name, path,
+                                options=options, overwrite=overwrite)
+
+        ok, result = self._attempt(work, self.export_failed,
+                                   lambda error: f"{path}: the {format_name} export failed "
+                                   f"({type(error).__name__}: {error}).")
+        if ok:
+            self.exported.emit(result)
+
 
 class MlService(QObject):
     """Loads TensorFlow in the background and serves summaries and saves from that thread."""
@@ -190,6 +208,8 @@ class MlService(QObject):
     data_write_failed = Signal(str)
     model_loaded = Signal(str, object)
     model_load_failed = Signal(str)
+    exported = Signal(object)  # ExportResult (the file was verified in its own runtime)
+    export_failed = Signal(str)
 
     _load_requested = Signal()
     _summary_requested = Signal(int, object, object)
@@ -200,6 +220,7 @@ class MlService(QObject):
     _describe_requested = Signal(str, object)
     _write_data_requested = Signal(object, str)
     _load_model_requested = Signal(str)
+    _export_requested = Signal(str, str, str, object, bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -222,9 +243,10 @@ class MlService(QObject):
         self._describe_requested.connect(self._worker.describe_source)
         self._write_data_requested.connect(self._worker.write_data)
         self._load_model_requested.connect(self._worker.load_model)
+        self._export_requested.connect(self._worker.export)
         for name in ("previewed", "preview_failed", "preview_progress", "source_described",
                      "source_failed", "data_written", "data_write_failed", "model_loaded",
-                     "model_load_failed"):
+                     "model_load_failed", "exported", "export_failed"):
             getattr(self._worker, name).connect(getattr(self, name))
         self._worker.loaded.connect(self._on_loaded)
         self._worker.load_failed.connect(self.load_failed)
@@ -273,6 +295,12 @@ class MlService(QObject):
     def write_data(self, spec: Any, path: str) -> None:
         """Write the samples of ``spec`` to an .npz (for the exported Keras script)."""
         self._write_data_requested.emit(spec, path)
+
+    def export(self, source: str, format_name: str, path: str, options: Any,
+               overwrite: bool = False) -> None:
+        """Export the model of ``source`` (a run folder or .keras file) and verify the file in
+        its own runtime: ``exported`` or ``export_failed`` follows."""
+        self._export_requested.emit(source, format_name, path, options, overwrite)
 
     def import_architecture(self, path: str) -> None:
         """Read a .keras model's stack (answered by ``imported`` or ``import_failed``)."""

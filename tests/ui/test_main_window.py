@@ -6,7 +6,7 @@ import json
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QSplitter
 
 from studio.core.model_spec import LayerSpec
 from studio.core.project import FORMAT_VERSION, load_project
@@ -19,12 +19,14 @@ from studio.ui.training_view import TrainingView
 from tests.ui.conftest import quick_project
 
 
-def test_window_has_five_areas_and_opens_the_default_project(qtbot):
+def test_window_has_six_areas_and_opens_the_default_project(qtbot):
     window = MainWindow(quick_project())
     qtbot.addWidget(window)
     widgets = [window.tabs.widget(i) for i in range(window.tabs.count())]
-    assert [type(w) for w in widgets] == [DatasetView, BuilderView, TrainingView, RunsView,
-                                          DeviceView]
+    assert [type(w) for w in widgets] == [DatasetView, BuilderView, TrainingView, QSplitter,
+                                          RunsView, DeviceView]
+    assert widgets[3].widget(0) is window.evaluation and widgets[3].widget(1) is \
+        window.try_model
     assert window.tabs.currentWidget() is window.builder
     assert "Training Studio" in window.windowTitle()
     allowed, reason = window.can_train()
