@@ -8,9 +8,7 @@ file has only the model, so its exports are verified on random inputs of the rig
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +79,7 @@ def open_export_source(path: str | os.PathLike[str]) -> ExportSource:
         raise ExportError(f"{path}: no such run folder or model file.")
     if path.suffix != ".keras":
         raise ExportError(f"{path}: expected a run folder or a .keras model file.")
-    return ExportSource(_load_model(path), _stem(path.stem),
+    return ExportSource(load_keras(path), _stem(path.stem),
                         data_problem="a .keras file carries no data")
 
 
@@ -90,7 +88,7 @@ def _from_run(folder: Path) -> ExportSource:
     if not model_file.is_file():
         raise ExportError(f"{folder}: no trained model in this folder ({MODEL_FILE} is "
                           "missing); train it to the end first, or pass a .keras file.")
-    model = _load_model(model_file)
+    model = load_keras(model_file)
     history = tuple(read_history(folder))
     record = read_run(folder)
     if record is None:
@@ -107,39 +105,6 @@ def _from_run(folder: Path) -> ExportSource:
         return ExportSource(model, _stem(project.name), project, history,
                             data_problem=f"its data could not be loaded ({error})")
     return source_from_training(model, project, data, history)
-
-
-def _load_model(path: Path) -> keras.Model:
-    lambdas = _lambda_layers(path)
-    if lambdas:
-        raise ExportError(
-            f"{path}: has a Lambda layer ({', '.join(lambdas)}), which holds Python code. "
-            "Keras' safe mode refuses to run code stored in a file (it could do anything), "
-            "so Training Studio does not open it; rebuild the model without Lambda layers.")
-    return load_keras(path)
-
-
-def _lambda_layers(path: Path) -> list[str]:
-    """Names of Lambda layers in a .keras file's config, read as JSON (nothing is run)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return []  # load_keras explains what is wrong with the file
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("class_name") == "Lambda":
-                found.append(str(node.get("config", {}).get("name", "Lambda")))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(config)
-    return found
 
 
 def _held_out(data: LoadedData) -> tuple[np.ndarray, np.ndarray]:
