@@ -1,4 +1,4 @@
-"""Render the README screenshots from the real window: data, builder, training, devices, runs.
+"""Render the README screenshots from the real window, one per main tab.
 
 Run under a real display (``xvfb-run -a python packaging/screenshot.py``) or offscreen.
 It trains the default project for real, so the curves are what a user sees.
@@ -60,9 +60,24 @@ def _shoot_all(app: QApplication, runs: str) -> int:
             window.runs.select_rows(list(range(window.runs.table.rowCount())))
             QTimer.singleShot(300, lambda: (shoot("runs.png"), window.close()))
 
+        def evaluated(_report: object) -> None:
+            results = window.evaluation.evaluation
+            if results is not None and results.classification is not None:
+                wrong = [(t, p) for t, p in zip(results.classification.labels,
+                                                results.classification.predicted, strict=True)
+                         if t != p]
+                if wrong:
+                    window.evaluation.choose_cell(*wrong[0])
+            QTimer.singleShot(500, lambda: (shoot("evaluate.png"), runs()))
+
+        def evaluate() -> None:
+            window.tabs.setCurrentWidget(window.evaluate_tab)
+            window.evaluator.finished.connect(evaluated)
+            window.evaluate()
+
         def devices() -> None:
             window.tabs.setCurrentWidget(window.devices)
-            QTimer.singleShot(300, lambda: (shoot("devices.png"), runs()))
+            QTimer.singleShot(300, lambda: (shoot("devices.png"), evaluate()))
 
         QTimer.singleShot(300, lambda: (shoot("training.png"), devices()))
 

@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self.export_dialog: ExportDialog | None = None
         #: Where the current trained model lives: its run folder, or a .keras file.
         self.model_source: Path | None = None
-        evaluate_tab = QSplitter()
+        evaluate_tab = self.evaluate_tab = QSplitter()
         evaluate_tab.addWidget(self.evaluation)
         evaluate_tab.addWidget(self.try_model)
         evaluate_tab.setSizes([850, 400])
