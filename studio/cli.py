@@ -31,7 +31,7 @@ from studio.core.export_formats import (
 from studio.core.history import metric_columns
 from studio.core.placement import STRATEGIES, XLA_MODES, Placement
 from studio.core.project import load_project
-from studio.core.run_record import HISTORY_FILE, MODEL_FILE, history_to_resume
+from studio.core.run_record import HISTORY_FILE, MODEL_FILE, history_to_resume, read_history
 from studio.core.staging import refuse_existing
 from studio.core.summary import format_shape
 
@@ -98,7 +98,8 @@ def _export_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("source", metavar="RUN_OR_MODEL",
                         help="a run folder (from 'studio train --output') or a .keras file")
-    parser.add_argument("--format", required=True, choices=FORMAT_NAMES)
+    parser.add_argument("--format", required=True, choices=(*FORMAT_NAMES, "curves"),
+                        help="curves: the run's loss and metric per epoch as a PNG image")
     parser.add_argument("--output", required=True, metavar="PATH",
                         help="file to write (a folder for savedmodel)")
     parser.add_argument("--opset", type=int, help=f"ONNX opset (default {DEFAULT_OPSET})")
@@ -199,6 +200,8 @@ def _devices(options: argparse.Namespace) -> int:
 
 
 def _export(options: argparse.Namespace) -> int:
+    if options.format == "curves":
+        return _export_curves(options)
     fmt = export_format(options.format)
     reason = fmt.unavailable_reason()
     if reason:
@@ -230,6 +233,29 @@ def _export(options: argparse.Namespace) -> int:
               f"than rounding (tolerance {result.verification.tolerance:.1g}); please report "
               "this model.", file=sys.stderr)
         return 1
+    return 0
+
+
+def _export_curves(options: argparse.Namespace) -> int:
+    """The run's curves as the Training tab draws them, rendered offscreen (no TensorFlow)."""
+    output = Path(options.output)
+    if output.suffix.lower() != ".png":
+        raise StudioError(f"{output}: the curves are a PNG image; end the path in .png.")
+    refuse_existing([output], options.overwrite)
+    source = Path(options.source)
+    if not (source / HISTORY_FILE).is_file():
+        raise StudioError(f"{source}: not a run folder with a {HISTORY_FILE} (the curves come "
+                          "from a run's history).")
+    rows = read_history(source)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.history_image import save_curves_png
+
+    if QApplication.instance() is None:
+        QApplication([])
+    save_curves_png(rows, output)
+    print(f"wrote {output} ({output.stat().st_size:,} bytes): {len(rows)} epochs")
     return 0
 
 

@@ -128,3 +128,22 @@ def test_help_lists_every_format():
     assert done.returncode == 0
     for name in ("keras", "savedmodel", "tflite", "onnx", "weights", "python", "history"):
         assert name in done.stdout
+
+
+def test_curves_of_a_run_as_a_png(run_dir, tmp_path):
+    from PySide6.QtGui import QImage
+
+    out = tmp_path / "curves.png"
+    done = studio("export", str(run_dir), "--format", "curves", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"wrote {out}") and "epochs" in done.stdout
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1200, 450)
+    # Drawn, not blank: many distinct colours (curves, legend, axes).
+    colours = {image.pixel(x, y) for x in range(0, 1200, 7) for y in range(0, 450, 7)}
+    assert len(colours) > 20
+    again = studio("export", str(run_dir), "--format", "curves", "--output", str(out))
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+    wrong = studio("export", str(tmp_path), "--format", "curves", "--output",
+                   str(tmp_path / "c.png"))
+    assert wrong.returncode == 2 and "not a run folder with a history.csv" in wrong.stderr
