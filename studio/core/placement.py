@@ -16,11 +16,12 @@ from studio.core.errors import ProjectError
 
 Strategy = Literal["auto", "cpu", "gpu", "mirrored"]
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
-#: "auto" is Keras' own default: XLA on a GPU without a distribution strategy, off otherwise.
+#: "auto" is Keras' own default: XLA on a GPU when no strategy is chosen ("auto" placement),
+#: off on the CPU and under any tf.distribute strategy (one GPU, mirrored).
 Xla = Literal["auto", "on", "off"]
 XLA_MODES: tuple[str, ...] = get_args(Xla)
 XLA_TEXT: Mapping[str, str] = {
-    "auto": "Automatic (on for one GPU, as Keras does)",
+    "auto": "Automatic (as Keras decides: on for a GPU with automatic placement)",
     "on": "On (compile every step with XLA)",
     "off": "Off",
 }

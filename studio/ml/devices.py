@@ -133,15 +133,27 @@ _in_effect_lock = threading.Lock()
 
 def apply_memory_policy(policy: MemoryPolicy, source: DeviceSource | None = None
                         ) -> list[MemoryPolicyResult]:
-    """Apply the wanted policy to every GPU; never claims success it did not have."""
+    """Apply the wanted policy to every GPU; never claims success it did not have.
+
+    TensorFlow refuses GPUs whose memory growth differs, so growth wanted on one GPU is
+    applied to every GPU without a limit (and the message says so). TensorFlow's default
+    (no growth, no limit) needs no applying: it is in effect even after initialisation.
+    """
     source = source or TensorFlowDevices()
+    devices = source.list_gpus()
+    names = [_name(d) for d in devices]
+    shared_growth = any(policy.for_gpu(n)[0] for n in names)
     results = []
     with _in_effect_lock:
-        for device in source.list_gpus():
-            name = _name(device)
-            growth, limit = policy.for_gpu(name)
-            text = policy.describe(name)
-            if _in_effect.get(name) == (growth, limit):
+        for device, name in zip(devices, names, strict=True):
+            _, limit = policy.for_gpu(name)
+            growth = shared_growth and not limit
+            text = (f"memory capped at {limit:,} MB" if limit else
+                    "memory growth on" if growth else "memory growth off")
+            if growth and not policy.for_gpu(name)[0]:
+                text += " (TensorFlow needs the same growth on every GPU)"
+            wanted = (growth, limit)
+            if _in_effect.get(name, (False, 0)) == wanted:
                 results.append(MemoryPolicyResult(name, growth, limit, True, f"{name}: {text}."))
                 continue
             try:
@@ -155,7 +167,7 @@ def apply_memory_policy(policy: MemoryPolicy, source: DeviceSource | None = None
                     f"{name}: {text} takes effect at the next launch (TensorFlow has already "
                     "initialised this GPU)."))
             else:
-                _in_effect[name] = (growth, limit)
+                _in_effect[name] = wanted
                 results.append(MemoryPolicyResult(name, growth, limit, True, f"{name}: {text}."))
     return results
 

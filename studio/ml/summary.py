@@ -62,7 +62,10 @@ def build_model(spec: ModelSpec, info: DatasetInfo, name: str = "studio_model",
     last_index = built[-1][0] if built else -1
     for index, layer_spec in built:  # an Input layer's shape was checked against the data's
         last = index == last_index
-        dtype = None if dtype_policy == "float32" else "float32" if last else dtype_policy
+        # Preprocessing layers see raw values (a year, a price): half precision would round
+        # or overflow them, so they stay float32 like the output layer.
+        exact = last or layer_spec.type in ("Normalization", "Rescaling")
+        dtype = None if dtype_policy == "float32" else "float32" if exact else dtype_policy
         x = make_layer(layer_spec, layer_name(index, layer_spec.type), dtype)(x)
     return keras.Model(inputs, x, name=name)
 

@@ -127,8 +127,8 @@ def run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
         smaller = f" (try {size // 2})" if size > 1 else ""
         raise OutOfMemory(
             f"The device ran out of memory with batch size {size}. Use a smaller batch"
-            f"{smaller}, turn on mixed precision, or use Devices > Find the largest batch "
-            "that fits.", batch_size=size) from None
+            f"{smaller}, turn on mixed precision, or find the largest batch that fits "
+            "(Devices tab).", batch_size=size) from None
 
 
 def _run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,

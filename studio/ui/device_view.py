@@ -172,7 +172,8 @@ class DeviceView(QWidget):
             check = QCheckBox("grow as needed")
             check.setAccessibleName(f"Memory growth for GPU {gpu.index}")
             check.setToolTip("Allocate GPU memory as needed instead of nearly all of it at "
-                             "once, so other programs can share the GPU.")
+                             "once, so other programs can share the GPU. TensorFlow applies "
+                             "the same growth to every GPU without a limit.")
             check.setChecked(growth)
             check.setEnabled(not limit)
             check.toggled.connect(lambda on, name=gpu.name: self._growth_toggled(name, on))

@@ -78,7 +78,7 @@ class ExportDialog(QDialog):
             self.quantize.addItem(_QUANTIZE_TEXT.get(key, key), key)
         self.quantize.setAccessibleName("TFLite quantisation")
         self.opset = QSpinBox()
-        self.opset.setRange(MIN_OPSET, 21)
+        self.opset.setRange(MIN_OPSET, 18)  # the newest opset tf2onnx 1.17 writes
         self.opset.setValue(DEFAULT_OPSET)
         self.opset.setAccessibleName("ONNX opset")
         self.path = QLineEdit()
@@ -173,6 +173,7 @@ class ExportDialog(QDialog):
             overwrite = True
         options = ExportOptions(quantize=self.quantize.currentData(), opset=self.opset.value())
         self.export_button.setEnabled(False)
+        self.buttons.button(QDialogButtonBox.StandardButton.Close).setEnabled(False)
         self.progress.show()
         self.status.setText(f"Exporting {fmt.title} and checking it…")
         self._ml.export(str(self._source), fmt.name, target, options, overwrite)
@@ -187,8 +188,12 @@ class ExportDialog(QDialog):
 
     def _exported(self, result: Any) -> None:
         self.result_found = result
-        self._done(f"Wrote {result.path} ({result.size / 1024:,.0f} KB); "
-                   f"{result.verification.line()}.")
+        check = result.verification
+        text = f"Wrote {result.path} ({result.size / 1024:,.0f} KB); {check.line()}."
+        if not check.passed:
+            text += (f"\nWarning: its outputs differ from the model's by more than rounding "
+                     f"(tolerance {check.tolerance:.1g}); do not rely on this file.")
+        self._done(text)
 
     def _failed(self, message: str) -> None:
         self._done(message)
@@ -196,9 +201,16 @@ class ExportDialog(QDialog):
     def _done(self, text: str) -> None:
         self.progress.hide()
         self.export_button.setEnabled(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Close).setEnabled(True)
         self.status.setText(text)
 
+    @property
+    def busy(self) -> bool:
+        return not self.export_button.isEnabled()
+
     def done(self, result: int) -> None:
+        if self.busy and self.isVisible():
+            return  # the export finishes first (seconds): its result must not go astray
         # The ML service outlives the dialog: stop listening to it (once).
         if self._listening:
             self._listening = False

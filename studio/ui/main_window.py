@@ -103,6 +103,10 @@ class MainWindow(QMainWindow):
         self.export_dialog: ExportDialog | None = None
         #: Where the current trained model lives: its run folder, or a .keras file.
         self.model_source: Path | None = None
+        #: The project the current model was trained with (its data and split): evaluation
+        #: and "try the model" use it, whatever the document has become since.
+        self.model_project: Project | None = None
+        self._training_project: Project | None = None
         evaluate_tab = self.evaluate_tab = QSplitter()
         evaluate_tab.addWidget(self.evaluation)
         evaluate_tab.addWidget(self.try_model)
@@ -237,6 +241,7 @@ class MainWindow(QMainWindow):
         self.document.replace(project, None)
         self.current_run = folder
         self._run_training = project.training
+        self._training_project = project
         self.training.append_log(f"Resuming the run in {folder}")
         self.runner.start(project, self.devices.memory_policy(), folder)
         self.training.set_running(True)
@@ -257,8 +262,14 @@ class MainWindow(QMainWindow):
 
     def _run_model_loaded(self, path: str, model: Any) -> None:
         source = Path(path)
-        self._set_model(model, source.parent if (source.parent / "run.json").exists()
-                        else source)
+        record = read_run(source.parent) if (source.parent / "run.json").exists() else None
+        project = None
+        if record is not None:
+            try:
+                project = Project.from_dict(dict(record.project))
+            except StudioError:
+                project = None  # evaluated on the open project's data instead
+        self._set_model(model, source.parent if record is not None else source, project)
         self.model_unsaved = False  # it is saved, in its run folder
         self.training.set_has_model(True)
         self.save_model_action.setEnabled(True)
@@ -534,6 +545,8 @@ class MainWindow(QMainWindow):
     def can_train(self) -> tuple[bool, str]:
         if self.runner.running:
             return False, ""
+        if self.evaluator.running:
+            return False, "Wait for the evaluation to end."
         if self._analysis_error:
             return False, self._analysis_error
         if not self.ml.ready:
@@ -581,7 +594,7 @@ class MainWindow(QMainWindow):
                 self._show_message(reason)
             return False
         self._run_training = self.document.project.training
-        project = self.document.project
+        project = self._training_project = self.document.project
         try:
             run_dir = new_run_folder(self.runs_root, project.name)
         except OSError as error:
@@ -611,7 +624,8 @@ class MainWindow(QMainWindow):
 
     def _training_finished(self, result: Any) -> None:
         run = self.current_run
-        self._set_model(result.model, run if run and (run / "model.keras").exists() else None)
+        self._set_model(result.model, run if run and (run / "model.keras").exists() else None,
+                        self._training_project)
         self.last_result = result
         self.model_unsaved = True
         epochs = result.epochs_completed
@@ -648,6 +662,9 @@ class MainWindow(QMainWindow):
         self.training.append_log(message)
         self.training_failed.emit(message)
         smaller = max(1, batch_size // 2)
+        if batch_size <= 1:  # nothing smaller to offer: the model itself does not fit
+            self.show_error("Out of memory", message)
+            return
         answer = self.ask_out_of_memory(message, smaller)
         if answer == "retry":
             project = self.document.project
@@ -672,27 +689,35 @@ class MainWindow(QMainWindow):
         return "retry" if clicked is retry else "probe" if clicked is probe else "close"
 
     # ----- evaluation and export -------------------------------------------------------------
-    def _set_model(self, model: Any, source: Path | None) -> None:
+    def _set_model(self, model: Any, source: Path | None, project: Project | None) -> None:
         """A trained model is at hand: it can be evaluated, tried and exported."""
+        self.evaluator.cancel_and_wait()  # an evaluation of the previous model is stale
         self.trained_model = model
         self.model_source = source
+        self.model_project = project or self.document.project
         self.export_model_action.setEnabled(source is not None)
         self.evaluation.clear()
-        self.try_model.set_model(model, self.document.project.dataset)
+        self.try_model.set_model(model, self.model_project.dataset)
         self._update_train_state()
 
     def evaluate(self) -> bool:
-        """Evaluate the current model on the project's test split (validation without one)."""
+        """Evaluate the current model on the test split (validation without one) of the
+        project it was trained with."""
         if self.trained_model is None or self.runner.running or self.evaluator.running:
             return False
         self.evaluation.set_busy()
-        return bool(self.evaluator.start(self.trained_model, self.document.project))
+        project = self.model_project or self.document.project
+        started = bool(self.evaluator.start(self.trained_model, project))
+        self._update_train_state()  # no training or batch search beside it
+        return started
 
     def _evaluated(self, report: Any) -> None:
         self.evaluation.show_evaluation(report.evaluation, report.gallery)
+        self._update_train_state()
 
     def _evaluation_failed(self, message: str, details: str) -> None:
         self.evaluation.set_error(message or "Evaluation cancelled.")
+        self._update_train_state()
         if details:
             self.training.append_log(details)
 

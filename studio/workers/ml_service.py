@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThread, Signal, SignalInstance, Slot
 from studio.core.dataset_catalog import DatasetInfo
 from studio.core.errors import StudioError
 from studio.core.model_spec import ModelSpec
+from studio.workers.collection_pause import pause_collection, resume_collection
 
 
 class _MlWorker(QObject):
@@ -248,6 +249,8 @@ class MlService(QObject):
                      "source_failed", "data_written", "data_write_failed", "model_loaded",
                      "model_load_failed", "exported", "export_failed"):
             getattr(self._worker, name).connect(getattr(self, name))
+        self._worker.exported.connect(self._export_ended)
+        self._worker.export_failed.connect(self._export_ended)
         self._worker.loaded.connect(self._on_loaded)
         self._worker.load_failed.connect(self.load_failed)
         self._worker.summarized.connect(self.summarized)
@@ -300,7 +303,11 @@ class MlService(QObject):
                overwrite: bool = False) -> None:
         """Export the model of ``source`` (a run folder or .keras file) and verify the file in
         its own runtime: ``exported`` or ``export_failed`` follows."""
+        pause_collection()  # converters trace TensorFlow functions on the ML thread
         self._export_requested.emit(source, format_name, path, options, overwrite)
+
+    def _export_ended(self, _outcome: object) -> None:
+        resume_collection()
 
     def import_architecture(self, path: str) -> None:
         """Read a .keras model's stack (answered by ``imported`` or ``import_failed``)."""

@@ -137,7 +137,28 @@ def test_the_policy_already_in_effect_needs_no_restart():
     source.initialised = True  # the first training initialised the GPUs
     assert all(r.applied for r in apply_memory_policy(policy, source))
     changed = apply_memory_policy(MemoryPolicy(), source)
-    assert not changed[0].applied and changed[1].applied
+    assert not any(r.applied for r in changed), "growth was on for both GPUs"
+
+
+def test_tensorflows_default_needs_no_restart_after_initialisation():
+    """Something else (opening a model) initialised the GPUs: no growth and no limit is
+    what TensorFlow does anyway, so it is not a pending change."""
+    results = apply_memory_policy(MemoryPolicy(), FakeSource(initialised=True))
+    assert all(r.applied for r in results)
+
+
+def test_growth_is_shared_by_every_gpu_without_a_limit():
+    """TensorFlow refuses GPUs whose memory growth differs."""
+    source = FakeSource()
+    results = apply_memory_policy(MemoryPolicy(growth={"/physical_device:GPU:0": True}), source)
+    assert source.growth == {"/physical_device:GPU:0": True, "/physical_device:GPU:1": True}
+    assert "same growth on every GPU" in results[1].message
+    forget_applied_policy()  # another launch
+    source = FakeSource()
+    apply_memory_policy(MemoryPolicy(growth={"/physical_device:GPU:0": True},
+                                     limit_mb={"/physical_device:GPU:1": 1024}), source)
+    assert source.growth == {"/physical_device:GPU:0": True}
+    assert source.limits == {"/physical_device:GPU:1": 1024}
 
 
 def test_editing_the_model_does_not_initialise_tensorflow_devices():

@@ -176,3 +176,17 @@ def test_mirrored_strategy_trains_on_two_logical_cpus():
     assert mirrored["val_accuracy"] > 0.5
     # Same data, seed and global batch: the same training up to summation order.
     assert mirrored["loss"] == pytest.approx(single["loss"], rel=0.05)
+
+
+def test_preprocessing_layers_stay_float32_under_mixed_precision():
+    """Raw inputs (a year, a price) would round in bfloat16 or overflow in float16."""
+    from studio.core.dataset_catalog import DatasetInfo
+    from studio.core.model_spec import LayerSpec, ModelSpec
+    from studio.ml.summary import build_model
+
+    info = DatasetInfo("t", "t", "classification", (3,), 2, 10, "")
+    spec = ModelSpec((LayerSpec("Normalization", {}), LayerSpec("Dense", {"units": 8}),
+                      LayerSpec("Dense", {"units": 2, "activation": "softmax"})))
+    model = build_model(spec, info, dtype_policy="mixed_float16")
+    assert [layer.dtype_policy.name for layer in model.layers[1:]] == [
+        "float32", "mixed_float16", "float32"]

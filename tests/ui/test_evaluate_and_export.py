@@ -26,6 +26,7 @@ def trained(window, qtbot):
 def test_evaluate_shows_the_confusion_matrix_and_its_samples(trained, qtbot):
     window = trained
     window.evaluation.evaluate_button.click()
+    assert window.can_train() == (False, "Wait for the evaluation to end.")
     qtbot.waitUntil(lambda: window.evaluation.evaluation is not None, timeout=60000)
     evaluation = window.evaluation.evaluation
     results = evaluation.classification
@@ -64,11 +65,13 @@ def test_export_tflite_from_the_window_is_verified(trained, qtbot, tmp_path):
     target = tmp_path / "digits.tflite"
     dialog.choose("tflite", target)
     assert dialog.export()
+    dialog.reject()
+    assert dialog.isVisible(), "the dialog stays until its export has finished"
     qtbot.waitUntil(lambda: dialog.result_found is not None, timeout=120000)
     result = dialog.result_found
     assert target.exists() and result.path == target
     assert result.verification.max_abs_diff <= 1e-5
-    assert "verified in" in dialog.status.text()
+    assert "verified in" in dialog.status.text() and "Warning" not in dialog.status.text()
 
     # The file exists now: replacing it is asked first, and "no" starts nothing.
     dialog.confirm_overwrite = lambda path: False
