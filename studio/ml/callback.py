@@ -8,6 +8,7 @@ right after the batch in which Stop was pressed.
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import keras
@@ -27,6 +28,9 @@ class TrainingStopped(Exception):
 class StudioCallback(keras.callbacks.Callback):
     """Forward batch and epoch logs to ``sink``; obey ``control``'s stop and pause."""
 
+    #: Keras may call the batch-end hook on its callback threads (see on_train_batch_end).
+    async_safe = True
+
     def __init__(self, sink: EventSink, control: TrainingControl, *, epochs: int,
                  steps_per_epoch: int, batch_size: int, max_batch_events_per_second: float = 25):
         super().__init__()
@@ -37,6 +41,8 @@ class StudioCallback(keras.callbacks.Callback):
         self._batch_size = batch_size
         self._min_interval = 1.0 / max_batch_events_per_second
         self._last_sent = -math.inf
+        self._last_batch = (-1, -1)  # (epoch, batch) of the last BatchEnded sent
+        self._send_lock = threading.Lock()
         self._epoch = 0
         self._epoch_start = 0.0
         self.history: list[dict[str, float]] = []
@@ -52,19 +58,29 @@ class StudioCallback(keras.callbacks.Callback):
         self._epoch = epoch
         self._epoch_start = time.perf_counter()
 
-    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+    def on_train_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        # Pause and stop are obeyed here, on the training loop's own thread: the batch-end
+        # hook below runs on Keras' callback threads (``async_safe``).
         control = self._control
         if control.paused:
             paused_at = time.perf_counter()
             control.wait_while_paused()
             self._epoch_start += time.perf_counter() - paused_at
-            self._apply_changes(batch)
+            self._apply_changes(batch - 1)
         if control.stop_requested:
             raise TrainingStopped
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        """Runs on a Keras callback thread, so the training loop never waits for the logs to
+        be read back from the device (a plain ``fit`` does not either); throttled."""
         now = time.perf_counter()
-        if now - self._last_sent < self._min_interval and batch + 1 < self._steps:
-            return
-        self._last_sent = now
+        with self._send_lock:
+            if now - self._last_sent < self._min_interval and batch + 1 < self._steps:
+                return
+            if (self._epoch, batch) <= self._last_batch:
+                return  # a later batch was already sent from another callback thread
+            self._last_sent = now
+            self._last_batch = (self._epoch, batch)
         values = _floats(logs)
         elapsed = max(now - self._epoch_start, 1e-9)
         self._sink(BatchEnded(self._epoch, batch + 1, self._steps,

@@ -91,8 +91,10 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
     monitor = config.monitor if config.early_stopping else "val_loss"
     checkpoints = run_dir / CHECKPOINT_DIR
     checkpoints.mkdir(exist_ok=True)
+    backup = keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True)
+    backup.async_safe = True  # it saves per epoch: its batch hook does nothing
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True),
+        backup,
         _FiniteCheckpoint(str(checkpoints / "last.keras")),
         _FiniteCheckpoint(str(checkpoints / "best.keras"), monitor=monitor,
                           save_best_only=True),
@@ -117,6 +119,9 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
 
 class _FiniteCheckpoint(keras.callbacks.ModelCheckpoint):
     """A checkpoint that never overwrites good weights with those of a NaN epoch."""
+
+    #: It saves per epoch, so its batch hook does nothing and need not hold up the loop.
+    async_safe = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if logs and not math.isfinite(float(logs.get("loss", 0.0))):

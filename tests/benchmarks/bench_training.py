@@ -9,7 +9,7 @@ there) runs, per request and timed from before the first call to after ``fit`` r
 ``compile_model``, the training and validation ``make_pipeline``\\ s, and
 ``model.fit(train, validation_data=val, epochs=EPOCHS, verbose=0)``. *Studio*: the real
 ``MainWindow``, shown offscreen with its live plots created (per-batch curves drawn by the
-training tab's 30 Hz timer), timed on the UI thread from ``window.train()`` until
+training tab's 10 Hz timer), timed on the UI thread from ``window.train()`` until
 ``training_finished`` arrives. That includes what the studio does around ``fit``: the run
 folder and record, the training thread, loading the data, building and compiling the model,
 its callbacks (progress events, checkpoints, the resumable backup, history CSV), saving the
