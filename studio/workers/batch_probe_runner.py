@@ -13,12 +13,12 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from studio.core.devices import MemoryPolicy
 from studio.core.errors import StudioError
 from studio.core.project import Project
-from studio.workers.collection_pause import pause_collection, resume_collection
+from studio.workers.worker_thread import WorkerThread
 
 #: ``train_step(model, x, y)``; the model is a keras.Model, which this layer does not import.
 TrainStep = Callable[[Any, Any, Any], object]
@@ -95,36 +95,25 @@ class BatchProbeRunner(QObject):
         self.steps = steps
         self.max_batch = max_batch
         self._train_step = train_step
-        self._thread: QThread | None = None
-        self._worker: _ProbeWorker | None = None
+        self._job = WorkerThread(self)
+        self._job.ended.connect(self._deliver)
         self._cancel = threading.Event()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._job.running
 
     def start(self, project: Project, memory_policy: MemoryPolicy | None = None) -> bool:
         """False (and nothing started) while a search is running."""
-        if self._thread is not None:
+        if self.running:
             return False
         self._cancel = threading.Event()
-        # No automatic collection on the UI thread while the probe traces (the deadlock
-        # that TrainingRunner avoids the same way); collected here when the thread ends.
-        pause_collection()
-        thread = QThread()
-        thread.setObjectName("studio-batch-probe")
         worker = _ProbeWorker(project, self._cancel, self.steps, self.max_batch,
                               self._train_step, memory_policy or MemoryPolicy())
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # Deleted on its own thread as it ends (a deleteLater after that would never run).
-        thread.finished.connect(worker.deleteLater)
         worker.progress.connect(self.progress)
         worker.memory_policy_applied.connect(self.memory_policy_applied)
         worker.collect_requested.connect(self._collect)
-        thread.finished.connect(self._ended)
-        self._thread, self._worker = thread, worker
-        thread.start()
+        self._job.start(worker, "studio-batch-probe")
         return True
 
     def cancel(self) -> None:
@@ -133,27 +122,15 @@ class BatchProbeRunner(QObject):
 
     def cancel_and_wait(self) -> None:
         """For closing: cancel and block until the thread has ended."""
-        thread = self._thread
-        if thread is None:
-            return
         self._cancel.set()
-        thread.wait()
-        self._ended()
+        self._job.wait()
 
     @Slot(object)
     def _collect(self, done: threading.Event) -> None:
         gc.collect()
         done.set()
 
-    def _ended(self) -> None:
-        thread, worker = self._thread, self._worker
-        if thread is None or worker is None:
-            return
-        thread.wait()
-        self._thread = self._worker = None
-        thread.deleteLater()
-        resume_collection()
-        outcome = worker.outcome
+    def _deliver(self, outcome: tuple[str, Any] | None) -> None:
         if outcome is None:
             return
         kind, payload = outcome

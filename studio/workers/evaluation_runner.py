@@ -12,12 +12,12 @@ import threading
 import traceback
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from studio.core.dataset_spec import DatasetSpec
 from studio.core.errors import StudioError
 from studio.core.project import Project
-from studio.workers.collection_pause import pause_collection, resume_collection
+from studio.workers.worker_thread import WorkerThread
 
 DEFAULT_BATCH_SIZE = 256
 
@@ -78,35 +78,24 @@ class EvaluationRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: _EvaluationWorker | None = None
+        self._job = WorkerThread(self)
+        self._job.ended.connect(self._deliver)
         self._cancel = threading.Event()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._job.running
 
     def start(self, model: Any, source: Project | DatasetSpec | Any, split: str = "test",
               batch_size: int = DEFAULT_BATCH_SIZE) -> bool:
         """Evaluate ``model`` (a keras.Model) on ``source``: a Project, a DatasetSpec or a
         LoadedData. False (and nothing started) while an evaluation is running."""
-        if self._thread is not None:
+        if self.running:
             return False
         self._cancel = threading.Event()
-        # As for training: no automatic collection on the UI thread while Keras traces on
-        # this one (a collection freeing TensorFlow objects can deadlock with it).
-        pause_collection()
-        thread = QThread()
-        thread.setObjectName("studio-evaluation")
         worker = _EvaluationWorker(model, source, split, batch_size, self._cancel)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # Deleted on its own thread as it ends (a deleteLater after that would never run).
-        thread.finished.connect(worker.deleteLater)
         worker.progress.connect(self.progress)
-        thread.finished.connect(self._ended)
-        self._thread, self._worker = thread, worker
-        thread.start()
+        self._job.start(worker, "studio-evaluation")
         return True
 
     def cancel(self) -> None:
@@ -115,22 +104,10 @@ class EvaluationRunner(QObject):
 
     def cancel_and_wait(self) -> None:
         """For closing: cancel and block until the thread has ended."""
-        thread = self._thread
-        if thread is None:
-            return
         self._cancel.set()
-        thread.wait()
-        self._ended()
+        self._job.wait()
 
-    def _ended(self) -> None:
-        thread, worker = self._thread, self._worker
-        if thread is None or worker is None:
-            return
-        thread.wait()
-        self._thread = self._worker = None
-        thread.deleteLater()
-        resume_collection()
-        outcome = worker.outcome
+    def _deliver(self, outcome: tuple[str, Any] | None) -> None:
         if outcome is None:
             return
         kind, payload = outcome

@@ -11,14 +11,14 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from studio.core.control import TrainingControl
 from studio.core.devices import MemoryPolicy
 from studio.core.errors import OutOfMemory, StudioError
 from studio.core.events import TrainingEvent
 from studio.core.project import Project
-from studio.workers.collection_pause import pause_collection, resume_collection
+from studio.workers.worker_thread import WorkerThread
 
 
 class _TrainingWorker(QObject):
@@ -76,13 +76,13 @@ class TrainingRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: _TrainingWorker | None = None
+        self._job = WorkerThread(self)
+        self._job.ended.connect(self._deliver)
         self._control = TrainingControl()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._job.running
 
     @property
     def paused(self) -> bool:
@@ -91,24 +91,14 @@ class TrainingRunner(QObject):
     def start(self, project: Project, memory_policy: MemoryPolicy | None = None,
               run_dir: Path | None = None) -> None:
         """Train ``project`` (recorded in ``run_dir``, resuming it if it was interrupted)."""
-        if self._thread is not None:
+        if self.running:
             raise RuntimeError("A training is already running.")
         self._control = TrainingControl()
-        pause_collection()  # until the thread has ended: see collection_pause
-        thread = QThread()
-        thread.setObjectName("studio-training")
         worker = _TrainingWorker(project, self._control, memory_policy or MemoryPolicy(),
                                  run_dir)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # Deleted on its own thread as that thread ends (a deleteLater from here, after the
-        # thread has gone, would never run).
-        thread.finished.connect(worker.deleteLater)
         worker.training_event.connect(self.training_event)
         worker.memory_policy_applied.connect(self.memory_policy_applied)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
-        thread.start()
+        self._job.start(worker, "studio-training")
 
     def pause(self) -> None:
         self._control.pause()
@@ -127,22 +117,12 @@ class TrainingRunner(QObject):
 
     def stop_and_wait(self) -> None:
         """Stop and block until the thread has ended (used when the window closes)."""
-        thread = self._thread
-        if thread is None:
+        if not self.running:
             return
         self._control.request_stop()
-        thread.wait()  # the worker quits its thread once training returns
-        self._on_thread_finished()
+        self._job.wait()  # the worker quits its thread once training returns
 
-    def _on_thread_finished(self) -> None:
-        thread, worker = self._thread, self._worker
-        if thread is None or worker is None:
-            return
-        thread.wait()
-        self._thread = self._worker = None
-        thread.deleteLater()
-        resume_collection()
-        outcome = worker.outcome
+    def _deliver(self, outcome: tuple[str, Any] | None) -> None:
         if outcome is None:
             return
         kind, payload = outcome
