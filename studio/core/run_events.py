@@ -1,0 +1,147 @@
+"""A run's progress as an append-only JSON-lines file, so any window can watch any run.
+
+``studio train`` (on this machine, a GPU box or a cluster with a shared output folder) and the
+window's own runs append one line per event to ``events.jsonl`` beside ``history.csv``: every
+start, epoch and end at once, and batches at a throttled rate. A reader may open the file while
+it is being written: it consumes complete lines only, keeps a torn last line for the next read,
+and skips (and counts) a line that is not an event instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import IO, Any
+
+from studio.core.events import (
+    BatchEnded,
+    EpochEnded,
+    SettingsChanged,
+    TrainingEnded,
+    TrainingEvent,
+    TrainingStarted,
+)
+
+EVENTS_FILE = "events.jsonl"
+
+_TYPES: dict[str, type[Any]] = {
+    "started": TrainingStarted,
+    "batch": BatchEnded,
+    "epoch": EpochEnded,
+    "settings": SettingsChanged,
+    "ended": TrainingEnded,
+}
+_NAMES = {cls: name for name, cls in _TYPES.items()}
+
+
+def event_to_line(event: TrainingEvent, now: float | None = None) -> str:
+    """One JSON object and a newline; ``time`` is the wall clock when it was written."""
+    data: dict[str, Any] = {"type": _NAMES[type(event)],
+                            "time": round(time.time() if now is None else now, 3)}
+    for key, value in asdict(event).items():
+        data[key] = list(value) if isinstance(value, tuple) else value
+    return json.dumps(data, separators=(",", ":")) + "\n"
+
+
+def event_from_json(data: object) -> TrainingEvent:
+    """The event a line describes; ValueError if it is not one (unknown keys are ignored, so
+    an older studio can watch a newer one's runs)."""
+    if not isinstance(data, Mapping) or data.get("type") not in _TYPES:
+        raise ValueError("not a training event")
+    cls = _TYPES[data["type"]]
+    known = {f.name for f in fields(cls)}
+    values = {k: (tuple(v) if k == "device_notes" and isinstance(v, list) else v)
+              for k, v in data.items() if k in known}
+    try:
+        event: TrainingEvent = cls(**values)
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+    return event
+
+
+class EventFileWriter:
+    """An event sink that appends to ``events.jsonl``.
+
+    Starts, epochs, setting changes and ends are written and flushed at once; batch events at
+    most ``batches_per_second`` times a second (the last batch of an epoch is always written).
+    Replayed epochs of a resumed run are already in the file and are not written again.
+    """
+
+    def __init__(self, path: Path, batches_per_second: float = 2.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+        self._interval = 1.0 / batches_per_second
+        self._clock = clock
+        self._last_batch = -math.inf
+
+    def __call__(self, event: TrainingEvent) -> None:
+        if isinstance(event, EpochEnded) and event.replayed:
+            return
+        if isinstance(event, BatchEnded):
+            now = self._clock()
+            if now - self._last_batch < self._interval and event.step < event.steps_per_epoch:
+                return
+            self._last_batch = now
+        if self._file is None:
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
+        self._file.write(event_to_line(event))
+        self._file.flush()
+        if isinstance(event, TrainingEnded):
+            self.close()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class EventFileReader:
+    """Reads the events appended to a file since the last call, tolerating a torn last line.
+
+    ``restarted`` is True after a read that found the file shorter than before (it was
+    replaced): the events then start from the beginning again.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+        self._partial = b""
+        self.skipped = 0  # complete lines that were not events
+        self.restarted = False
+        #: The wall-clock time the newest event read so far was written (None before any).
+        self.last_written: float | None = None
+
+    def read_new(self) -> list[TrainingEvent]:
+        self.restarted = False
+        try:
+            with open(self.path, "rb") as file:
+                size = file.seek(0, 2)
+                if size < self._offset:
+                    self._offset, self._partial, self.restarted = 0, b"", True
+                file.seek(self._offset)
+                chunk = file.read()
+        except OSError:
+            return []  # not written yet, or gone for a moment: try again later
+        self._offset += len(chunk)
+        data = self._partial + chunk
+        lines = data.split(b"\n")
+        self._partial = lines.pop()  # b"" when the chunk ended with a newline
+        events = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                events.append(event_from_json(data))
+            except ValueError:  # includes JSON and Unicode decoding errors
+                self.skipped += 1
+                continue
+            written = data.get("time")
+            if isinstance(written, int | float):
+                self.last_written = float(written)
+        return events
