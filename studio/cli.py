@@ -10,6 +10,8 @@ import argparse
 import contextlib
 import json
 import os
+import select
+import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -17,8 +19,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from studio.core.cluster import Cluster, check_port_free, cluster_from_options
 from studio.core.devices import MemoryPolicy
-from studio.core.errors import ProjectError, StudioError
+from studio.core.errors import ProjectError, StudioError, WorkerLost
 from studio.core.events import EpochEnded, TrainingEvent, TrainingStarted
 from studio.core.export_formats import (
     DEFAULT_OPSET,
@@ -51,9 +54,10 @@ def _train_parser() -> argparse.ArgumentParser:
     where = parser.add_argument_group(
         "devices", "Override where the project trains (its 'devices' section); see "
         "'studio devices' for what this machine has.")
-    where.add_argument("--strategy", choices=STRATEGIES,
+    where.add_argument("--strategy", choices=(*STRATEGIES, "multiworker"),
                        help="auto: the first GPU if any, else the CPU; cpu; gpu: one GPU "
-                       "(--gpus N); mirrored: MirroredStrategy over --gpus (default: all)")
+                       "(--gpus N); mirrored: MirroredStrategy over --gpus (default: all); "
+                       "multiworker: one worker of a cluster (TF_CONFIG or --cluster)")
     where.add_argument("--gpus", help="GPU numbers, e.g. 0 or 0,1")
     where.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction,
                        help="float16 on GPUs, bfloat16 on the CPU; the output stays float32")
@@ -65,6 +69,17 @@ def _train_parser() -> argparse.ArgumentParser:
                        help="let every GPU's memory grow as needed instead of taking it all")
     where.add_argument("--memory-limit", type=int, metavar="MB",
                        help="cap the memory TensorFlow uses on every GPU")
+    cluster = parser.add_argument_group(
+        "cluster", "With --strategy multiworker, run the same command on every machine; only "
+        "the chief (worker 0) writes --output.")
+    cluster.add_argument("--cluster", metavar="HOST:PORT,...",
+                         help="every worker's address, in the same order on every machine "
+                         "(default: the TF_CONFIG environment variable)")
+    cluster.add_argument("--task-index", type=int, metavar="N",
+                         help="this worker's place in --cluster, from 0")
+    cluster.add_argument("--worker-timeout", type=float, default=60.0, metavar="S",
+                         help="seconds to wait for the other workers to join, and for a "
+                         "worker that stops answering, before giving up (default 60)")
     return parser
 
 
@@ -262,7 +277,7 @@ def _export_curves(options: argparse.Namespace) -> int:
 def _placement(options: argparse.Namespace, placement: Placement) -> Placement:
     """The project's device choice with the command line's overrides."""
     changes: dict[str, object] = {}
-    if options.strategy is not None:
+    if options.strategy not in (None, "multiworker"):
         changes["strategy"] = options.strategy
     if options.gpus is not None:
         try:
@@ -291,6 +306,7 @@ def _train(options: argparse.Namespace) -> int:
         raise StudioError(f"--cpu-devices must be from 1 to 64; got {options.cpu_devices}.")
     if options.memory_limit is not None and options.memory_limit < 1:
         raise StudioError(f"--memory-limit must be a number of MB; got {options.memory_limit}.")
+    cluster = _cluster(options)
     output = Path(options.output)
     if output.exists() and not output.is_dir():
         raise StudioError(f"{output}: --output must be a folder, and this is a file.")
@@ -299,6 +315,8 @@ def _train(options: argparse.Namespace) -> int:
     except OSError as error:
         raise StudioError(f"{output}: cannot create the output folder "
                           f"({error.strerror or error}).") from None
+    if cluster is not None:
+        return _train_on_cluster(options, project, cluster, output)
 
     _start_tensorflow()
     from studio.ml.devices import apply_memory_policy, split_cpu
@@ -313,15 +331,119 @@ def _train(options: argparse.Namespace) -> int:
     if resumed:
         print(f"resuming the interrupted run in {output} after epoch {resumed}", flush=True)
     result = train_project(project, _EpochPrinter(), run_dir=output)
+    return _print_result(result, output, None)
+
+
+def _print_result(result: Any, output: Path, cluster: Cluster | None) -> int:
+    """The test metrics and what was saved; 1 if the loss diverged."""
     if result.test_logs:
         print("test  " + "  ".join(f"{k} {v:.4f}" for k, v in result.test_logs.items()),
               flush=True)
-    print(f"saved {output / MODEL_FILE} and {output / HISTORY_FILE}")
+    if cluster is not None:
+        from studio.ml.custom_loop import weights_digest
+
+        # Every worker prints it: equal digests show the workers ended with the same model.
+        print(f"final weights sha256 {weights_digest(result.model)}", flush=True)
+    if cluster is None or cluster.is_chief:
+        print(f"saved {output / MODEL_FILE} and {output / HISTORY_FILE}", flush=True)
+    else:
+        print(f"{cluster.name} done; the chief wrote the run", flush=True)
     if result.diverged:
         print("studio train: error: the loss became NaN or infinite; lower the learning rate.",
               file=sys.stderr)
         return 1
     return 0
+
+
+def _cluster(options: argparse.Namespace) -> Cluster | None:
+    if options.strategy != "multiworker":
+        if options.cluster is not None or options.task_index is not None:
+            raise StudioError("--cluster and --task-index apply to --strategy multiworker.")
+        return None
+    if options.cpu_devices:
+        raise StudioError("--cpu-devices does not apply to --strategy multiworker: each "
+                          "worker trains on all its GPUs, or on its CPU.")
+    if not options.worker_timeout > 0:
+        raise StudioError(f"--worker-timeout must be a number of seconds above 0; got "
+                          f"{options.worker_timeout}.")
+    cluster = cluster_from_options(options.cluster, options.task_index, os.environ)
+    check_port_free(cluster.address)
+    return cluster
+
+
+def _train_on_cluster(options: argparse.Namespace, project: Any, cluster: Cluster,
+                      output: Path) -> int:
+    """One worker of a multi-worker run. One that fails ends its process itself
+    (``os._exit``): after a peer is lost, TensorFlow's shutdown would wait for that peer at
+    its exit barrier."""
+    print(f"{cluster.name} of {cluster.size} at {cluster.address}: waiting up to "
+          f"{options.worker_timeout:g} s for every worker to join…", flush=True)
+    _start_tensorflow()  # (its native stderr is silenced meanwhile: no watchdog yet)
+    watchdog = _Watchdog(options.worker_timeout, f"studio train: error: not every worker "
+                         f"joined within {options.worker_timeout:g} s. Start the same command "
+                         "on every machine of --cluster (each with its own --task-index), check "
+                         "that their addresses are reachable, or raise --worker-timeout.")
+    code = 1
+    try:
+        from studio.ml.session import train_project
+
+        if options.memory_growth or options.memory_limit:
+            from studio.ml.devices import apply_memory_policy
+
+            _apply_memory_options(options, apply_memory_policy)
+        _download_if_missing(project.dataset.source)
+        resumed = len(history_to_resume(output)) if cluster.is_chief else 0
+        if resumed:
+            print(f"resuming the interrupted run in {output} after epoch {resumed}", flush=True)
+        result = train_project(project, _EpochPrinter(), run_dir=output, cluster=cluster,
+                               worker_timeout=options.worker_timeout, joined=watchdog.disarm)
+        code = _print_result(result, output, cluster)
+    except WorkerLost as error:
+        print(f"studio train: error: {error}", file=sys.stderr, flush=True)
+    except StudioError as error:
+        print(f"studio train: error: {error}", file=sys.stderr, flush=True)
+        code = EXIT_USAGE
+    except KeyboardInterrupt:
+        print("studio train: interrupted", file=sys.stderr, flush=True)
+        code = 130
+    finally:
+        watchdog.disarm()
+    if code == 0:
+        return code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+class _Watchdog:
+    """Ends this process with ``message`` unless disarmed within ``seconds``.
+
+    Joining a cluster blocks inside TensorFlow, holding the interpreter lock, until every
+    worker is there: no thread of this process could run, so a forked child keeps the time.
+    It uses only system calls, and ends when this process does (its pipe closes).
+    """
+
+    def __init__(self, seconds: float, message: str) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        read, self._write = os.pipe()
+        parent = os.getpid()
+        child = os.fork()
+        if child == 0:  # pragma: no cover (the child ends with os._exit)
+            os.close(self._write)
+            ready, _, _ = select.select([read], [], [], seconds)
+            if not ready:
+                os.write(2, (message + "\n").encode())
+                os.kill(parent, signal.SIGKILL)
+            os._exit(0)
+        os.close(read)
+        self._child: int | None = child
+
+    def disarm(self) -> None:
+        if self._child is not None:
+            os.close(self._write)
+            os.waitpid(self._child, 0)
+            self._child = None
 
 
 def _apply_memory_options(options: argparse.Namespace, apply: Any) -> None:

@@ -35,3 +35,12 @@ class OutOfMemory(StudioError):
     def __init__(self, message: str, *, batch_size: int) -> None:
         super().__init__(message)
         self.batch_size = batch_size
+
+
+class WorkerLost(StudioError):
+    """Another worker of a multi-worker run stopped answering (it died, or the network
+    between them failed)."""
+
+
+class ProjectMismatch(StudioError):
+    """The workers of a multi-worker run were started with different projects or options."""

@@ -8,20 +8,26 @@ from which an interrupted run resumes with its optimizer state and whole history
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 
+from studio.core.cluster import Cluster
 from studio.core.control import TrainingControl
 from studio.core.events import EpochEnded, EventSink, TrainingEvent
 from studio.core.history import write_history_csv
 from studio.core.project import Project
+from studio.core.run_events import EVENTS_FILE, EventFileWriter
 from studio.core.run_record import (
     BACKUP_DIR,
     CHECKPOINT_DIR,
@@ -34,25 +40,41 @@ from studio.core.run_record import (
     resumable_epochs,
     write_run,
 )
+from studio.ml.custom_loop import run_custom_loop
 from studio.ml.datasets import load_dataset
 from studio.ml.model_io import save_keras
+from studio.ml.multiworker import join_cluster
 from studio.ml.placement import ResolvedPlacement, resolve
 from studio.ml.runtime import enable_determinism
 from studio.ml.summary import build_model
-from studio.ml.training import TrainingResult, run_training
+from studio.ml.training import TrainingResult, compile_model, run_training
+
+#: The file in which keras.callbacks.BackupAndRestore keeps the weights.
+BACKUP_WEIGHTS = "latest.weights.h5"
+
+#: The training engine: ``run_training`` (Keras ``fit``) or the multi-worker loop.
+Engine = Callable[..., TrainingResult]
 
 
 def train_project(project: Project, sink: EventSink, control: TrainingControl | None = None,
-                  run_dir: Path | None = None) -> TrainingResult:
+                  run_dir: Path | None = None, *, cluster: Cluster | None = None,
+                  worker_timeout: float = 60.0,
+                  joined: Callable[[], None] | None = None) -> TrainingResult:
     """Blocking; raises StudioError subclasses for problems the user can fix.
 
     With ``run_dir`` the run is recorded there and resumes from it when it holds an
-    interrupted run of this project.
+    interrupted run of this project. With ``cluster`` this process is one worker of a
+    multi-worker run (``run_dir`` required; ``joined`` is called once every worker has
+    joined): see ``_train_on_cluster``.
     """
     project.training.loss_for(project.dataset.info.task)  # refuse a mismatch before loading
     if project.training.deterministic:
         enable_determinism()
     control = control or TrainingControl()
+    if cluster is not None:
+        assert run_dir is not None, "a multi-worker run needs a run folder"
+        return _train_on_cluster(project, sink, control, run_dir, cluster, worker_timeout,
+                                 joined or (lambda: None))
     data = load_dataset(project.dataset, cancelled=lambda: control.stop_requested)
     where = resolve(project.devices)
     # The model, its optimizer and its metrics are made in the strategy's scope, so their
@@ -63,28 +85,61 @@ def train_project(project: Project, sink: EventSink, control: TrainingControl | 
         if run_dir is None:
             return run_training(model, data, project.training, sink, control,
                                 seed=project.dataset.seed, placement=where)
-        return _train_in_folder(project, model, data, sink, control, run_dir, where)
+        return _train_in_folder(project, model, data, sink, control, run_dir, where,
+                                run_training)
+
+
+def _train_on_cluster(project: Project, sink: EventSink, control: TrainingControl,
+                      run_dir: Path, cluster: Cluster, timeout: float,
+                      joined: Callable[[], None]) -> TrainingResult:
+    """One worker of a multi-worker run, in the custom loop (``fit`` fails there in TF 2.21).
+
+    Only the chief writes the run folder; the other workers keep theirs in a temporary folder
+    that they remove, so every worker runs the same callbacks (and the same collectives).
+    """
+    where = join_cluster(cluster, project.devices, timeout)
+    joined()
+    data = load_dataset(project.dataset, cancelled=lambda: control.stop_requested)
+    folder = run_dir if cluster.is_chief else Path(tempfile.mkdtemp(
+        prefix=f"studio-{cluster.task_type}{cluster.task_index}-"))
+    fingerprint = json.dumps(project.to_dict(), sort_keys=True)
+
+    restored = _read_backup(project, data, where, folder) if cluster.is_chief else None
+
+    def engine(model: keras.Model, data: Any, config: Any, sink: EventSink,
+               control: TrainingControl, **options: Any) -> TrainingResult:
+        options.pop("log_dir")
+        return run_custom_loop(model, data, config, sink, control, fingerprint=fingerprint,
+                               restored=restored, **options)
+
+    try:
+        with where.strategy.scope():
+            model = build_model(project.model, data.info, name=_model_name(project.name),
+                                seed=project.dataset.seed, dtype_policy=where.dtype_policy)
+            return _train_in_folder(project, model, data, sink, control, folder, where, engine)
+    finally:
+        if not cluster.is_chief:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _train_in_folder(project: Project, model: keras.Model, data: object, sink: EventSink,
-                     control: TrainingControl, run_dir: Path, where: ResolvedPlacement
-                     ) -> TrainingResult:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    prior = history_to_resume(run_dir)
-    if (resumable_epochs(run_dir) or 0) > len(prior):
-        shutil.rmtree(run_dir / BACKUP_DIR)  # its epochs' history is lost: start afresh
+                     control: TrainingControl, run_dir: Path, where: ResolvedPlacement,
+                     engine: Engine) -> TrainingResult:
+    prior = _history_to_resume(run_dir)
     previous = read_run(run_dir) if prior else None
     record = (replace(previous, status="running", pid=os.getpid()) if previous is not None
               else RunRecord(project.name, time.time(), project.to_dict(),
                              epochs=project.training.epochs))
     write_run(run_dir, record)
     rows = list(prior)
+    events = EventFileWriter(run_dir / EVENTS_FILE)
 
     def recording_sink(event: TrainingEvent) -> None:
         if isinstance(event, EpochEnded) and not event.replayed:
             rows.append(dict(event.logs))
             write_history_csv(run_dir / HISTORY_FILE, rows)
             write_run(run_dir, record.with_progress(len(rows), event.logs, event.epochs))
+        events(event)
         sink(event)
 
     config = project.training
@@ -100,10 +155,11 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
                           save_best_only=True),
     ]
     try:
-        result = run_training(model, data, config, recording_sink, control,  # type: ignore[arg-type]
-                              seed=project.dataset.seed, log_dir=run_dir / "tensorboard",
-                              extra_callbacks=callbacks, prior_history=prior, placement=where)
+        result = engine(model, data, config, recording_sink, control,
+                        seed=project.dataset.seed, log_dir=run_dir / "tensorboard",
+                        extra_callbacks=callbacks, prior_history=prior, placement=where)
     except BaseException as error:
+        events.close()
         # A crash or Ctrl+C leaves the backup behind, so the run can be resumed.
         ended: Status = "running" if isinstance(error, KeyboardInterrupt) else "failed"
         write_run(run_dir, record.with_progress(len(rows), rows[-1] if rows else {})
@@ -115,6 +171,31 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
     write_run(run_dir, record.with_progress(len(rows), rows[-1] if rows else {})
               .ended(status, result.reason, result.test_logs))
     return result
+
+
+def _history_to_resume(run_dir: Path) -> list[dict[str, float]]:
+    """The epochs an interrupted run in ``run_dir`` resumes after (none for a new run)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    prior = history_to_resume(run_dir)
+    if (resumable_epochs(run_dir) or 0) > len(prior):
+        shutil.rmtree(run_dir / BACKUP_DIR)  # its epochs' history is lost: start afresh
+    return prior
+
+
+def _read_backup(project: Project, data: Any, where: ResolvedPlacement, run_dir: Path
+                 ) -> list[np.ndarray] | None:
+    """The weights and optimizer variables of the run's backup, read into a model made
+    outside the multi-worker strategy (where loading would run collectives on this worker
+    alone); None when there is nothing to resume."""
+    path = run_dir / BACKUP_DIR / BACKUP_WEIGHTS
+    if not _history_to_resume(run_dir) or not path.is_file():
+        return None
+    model = build_model(project.model, data.info, name=_model_name(project.name),
+                        seed=project.dataset.seed, dtype_policy=where.dtype_policy)
+    compile_model(model, project.training, data.info.task, jit_compile=False)
+    model.optimizer.build(model.trainable_variables)
+    model.load_weights(path)
+    return [np.asarray(v) for v in model.weights + model.optimizer.variables]
 
 
 class _FiniteCheckpoint(keras.callbacks.ModelCheckpoint):

@@ -146,7 +146,7 @@ def _run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
     steps = math.ceil(len(data.x_train) / config.batch_size)
     callback = StudioCallback(sink, control, epochs=config.epochs, steps_per_epoch=steps,
                               batch_size=config.batch_size)
-    callbacks = _callbacks(config, data, log_dir)
+    callbacks = training_callbacks(config, data, log_dir)
     callback.schedule = next((c for c in callbacks if isinstance(c, LearningRatePolicy)), None)
     # The studio's callback records the epoch before any backup is written (extra callbacks
     # come after it): a run killed in between resumes with that epoch cut from its history.
@@ -176,18 +176,7 @@ def _run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
         if len(callback.history) == done or model.stop_training:
             break
     history = callback.history
-    diverged = bool(history) and not math.isfinite(history[-1].get("loss", 0.0))
-    reason = ""
-    if stopped:
-        reason = "stopped by the user"
-    elif diverged:
-        reason = "the loss became NaN or infinite"
-    elif _ended_early(early):
-        assert early is not None
-        reason = (f"early stopping: {config.monitor} did not improve for {config.patience} "
-                  "epochs")
-        if config.restore_best_weights:
-            reason += f"; the weights of epoch {early.best_epoch + 1} were restored"
+    reason, diverged = end_reason(config, history, stopped, early)
     stopped = stopped or len(history) < callback.epochs
     test_logs: dict[str, float] = {}
     if len(data.x_test) and history and not diverged:
@@ -199,11 +188,25 @@ def _run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
     return TrainingResult(model, history, stopped, diverged, reason, test_logs)
 
 
-def _ended_early(early: keras.callbacks.EarlyStopping | None) -> bool:
-    return early is not None and early.stopped_epoch > 0
+def end_reason(config: TrainingConfig, history: list[dict[str, float]], stopped: bool,
+               early: keras.callbacks.EarlyStopping | None) -> tuple[str, bool]:
+    """Why a run ended before its last epoch, in words ("" if it did not), and whether its
+    loss became NaN or infinite."""
+    diverged = bool(history) and not math.isfinite(history[-1].get("loss", 0.0))
+    if stopped:
+        return "stopped by the user", diverged
+    if diverged:
+        return "the loss became NaN or infinite", diverged
+    if early is not None and early.stopped_epoch > 0:
+        reason = (f"early stopping: {config.monitor} did not improve for {config.patience} "
+                  "epochs")
+        if config.restore_best_weights:
+            reason += f"; the weights of epoch {early.best_epoch + 1} were restored"
+        return reason, diverged
+    return "", diverged
 
 
-def _callbacks(config: TrainingConfig, data: LoadedData, log_dir: Path | None
+def training_callbacks(config: TrainingConfig, data: LoadedData, log_dir: Path | None
                ) -> list[keras.callbacks.Callback]:
     """Order matters: metrics first (they add logs), then what reads the logs."""
     task = data.info.task
