@@ -115,6 +115,8 @@ class EventFileReader:
         self.restarted = False
         #: The wall-clock time the newest event read so far was written (None before any).
         self.last_written: float | None = None
+        #: When each event of the last read was written (None where the line does not say).
+        self.times: list[float | None] = []
 
     def read_new(self) -> list[TrainingEvent]:
         self.restarted = False
@@ -131,7 +133,8 @@ class EventFileReader:
         data = self._partial + chunk
         lines = data.split(b"\n")
         self._partial = lines.pop()  # b"" when the chunk ended with a newline
-        events = []
+        events: list[TrainingEvent] = []
+        self.times = []
         for line in lines:
             if not line.strip():
                 continue
@@ -142,6 +145,7 @@ class EventFileReader:
                 self.skipped += 1
                 continue
             written = data.get("time")
+            self.times.append(float(written) if isinstance(written, int | float) else None)
             if isinstance(written, int | float):
                 self.last_written = float(written)
         return events

@@ -18,6 +18,7 @@ import hashlib
 import math
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -54,7 +55,8 @@ def run_custom_loop(model: keras.Model, data: LoadedData, config: TrainingConfig
                     fingerprint: str, seed: int = 0,
                     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
                     prior_history: Sequence[dict[str, float]] = (),
-                    restored: Sequence[np.ndarray] | None = None) -> TrainingResult:
+                    restored: Sequence[np.ndarray] | None = None,
+                    log_dir: Path | None = None) -> TrainingResult:
     """Blocking; call it in ``placement.strategy``'s scope, on every worker at once.
 
     ``fingerprint`` identifies the project and options: workers that differ refuse to train
@@ -63,7 +65,7 @@ def run_custom_loop(model: keras.Model, data: LoadedData, config: TrainingConfig
     model's weights, then the optimizer's variables); the others resume from those.
     """
     try:
-        return _Loop(model, data, config, sink, control, placement, seed).run(
+        return _Loop(model, data, config, sink, control, placement, seed, log_dir).run(
             fingerprint, list(extra_callbacks), list(prior_history), restored)
     except _PEER_ERRORS as error:
         raise WorkerLost(
@@ -75,12 +77,13 @@ def run_custom_loop(model: keras.Model, data: LoadedData, config: TrainingConfig
 class _Loop:
     def __init__(self, model: keras.Model, data: LoadedData, config: TrainingConfig,
                  sink: EventSink, control: TrainingControl, placement: ResolvedPlacement,
-                 seed: int) -> None:
+                 seed: int, log_dir: Path | None) -> None:
         self.model, self.data, self.config = model, data, config
         self.sink, self.control, self.placement, self.seed = sink, control, placement, seed
         self.strategy = placement.strategy
         self.task = data.info.task
         self.global_batch = config.batch_size
+        self.log_dir = log_dir  # TensorBoard logs, when the settings ask for them
 
     # ----- set-up ---------------------------------------------------------------------------
     def run(self, fingerprint: str, extra: list[keras.callbacks.Callback],
@@ -103,8 +106,10 @@ class _Loop:
         steps = math.ceil(len(self.data.x_train) / self.global_batch)
         callback = StudioCallback(self.sink, self.control, epochs=config.epochs,
                                   steps_per_epoch=steps, batch_size=self.global_batch)
-        callbacks = [c for c in training_callbacks(config, self.data, None)
-                     if not isinstance(c, ValidationMetrics)]  # it would predict per worker
+        callbacks = training_callbacks(config, self.data, self.log_dir)
+        for hook in callbacks:
+            if isinstance(hook, ValidationMetrics):
+                hook.predict = self._predict
         callback.schedule = next((c for c in callbacks if isinstance(c, LearningRatePolicy)),
                                  None)
         callbacks += [callback, *extra]
@@ -223,6 +228,14 @@ class _Loop:
         for batch in self._distribute(x, y, shuffle=False):
             totals += [float(v) for v in self._eval_step(batch)]
         return self._logs(totals, prefix)
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        """The model's outputs on every worker alike, without collectives (the weights are
+        the same everywhere)."""
+        size = self.global_batch
+        return np.concatenate([np.asarray(self.model(x[i:i + size], training=False),
+                                          dtype=np.float32)
+                               for i in range(0, len(x), size)])
 
     def _logs(self, totals: np.ndarray, prefix: str) -> dict[str, float]:
         loss, main, squared, count = totals

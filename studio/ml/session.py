@@ -108,7 +108,6 @@ def _train_on_cluster(project: Project, sink: EventSink, control: TrainingContro
 
     def engine(model: keras.Model, data: Any, config: Any, sink: EventSink,
                control: TrainingControl, **options: Any) -> TrainingResult:
-        options.pop("log_dir")
         return run_custom_loop(model, data, config, sink, control, fingerprint=fingerprint,
                                restored=restored, **options)
 

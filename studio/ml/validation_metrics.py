@@ -9,6 +9,8 @@ own) sees them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import keras
 import numpy as np
 from sklearn import metrics as sk_metrics
@@ -22,11 +24,15 @@ class ValidationMetrics(keras.callbacks.Callback):
         self._names = names
         self._classes = num_classes
         self._batch_size = batch_size
+        #: How predictions are made; the multi-worker loop calls the model itself, where
+        #: ``predict`` is not available.
+        self.predict: Callable[[np.ndarray], np.ndarray] = lambda x: self.model.predict(
+            x, batch_size=self._batch_size, verbose=0)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if logs is None or not self._names:
             return
-        predicted = self.model.predict(self._x, batch_size=self._batch_size, verbose=0)
+        predicted = np.asarray(self.predict(self._x))
         for name in self._names:
             logs[f"val_{name}"] = self._score(name, predicted)
 

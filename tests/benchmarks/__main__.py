@@ -8,6 +8,7 @@ import platform
 from tests.benchmarks import (
     bench_pipeline,
     bench_plot,
+    bench_scale_out,
     bench_startup,
     bench_summary,
     bench_training,
@@ -18,7 +19,7 @@ from tests.benchmarks import (
 def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     rows = [*bench_startup.run(), *bench_summary.run(), *bench_pipeline.run(), *bench_plot.run(),
-            *bench_utilisation.run(), *bench_training.run()]
+            *bench_utilisation.run(), *bench_training.run(), *bench_scale_out.run()]
     header = ("benchmark", "result", "goal", "")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "

@@ -51,8 +51,9 @@ def cluster(tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
 
-    def start(index, *extra, epochs=2, output=None):
-        command = [sys.executable, "-m", "studio", "train", str(default_project_path()),
+    def start(index, *extra, epochs=2, output=None, project=None):
+        command = [sys.executable, "-m", "studio", "train",
+                   str(project or default_project_path()),
                    "--epochs", str(epochs), "--output", str(output or tmp_path / "run"),
                    "--strategy", "multiworker", "--cluster", addresses,
                    "--task-index", str(index), "--worker-timeout", "30", *extra]
@@ -81,7 +82,11 @@ def _digest(stdout):
 
 
 def test_two_workers_train_the_same_model_and_only_the_chief_writes(cluster, tmp_path):
-    chief, worker = cluster(0, epochs=3), cluster(1, epochs=3)
+    project = json.loads(default_project_path().read_text())
+    project["training"].update(metrics=["precision"], tensorboard=True)
+    path = tmp_path / "project.json"
+    path.write_text(json.dumps(project))
+    chief, worker = cluster(0, epochs=3, project=path), cluster(1, epochs=3, project=path)
     (code0, out0, err0), (code1, out1, err1) = _finish(chief), _finish(worker)
     assert code0 == 0, err0[-3000:]
     assert code1 == 0, err1[-3000:]
@@ -90,6 +95,8 @@ def test_two_workers_train_the_same_model_and_only_the_chief_writes(cluster, tmp
     rows = _rows(tmp_path / "run" / "history.csv")
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
     assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
+    assert 0 < float(rows[-1]["val_precision"]) <= 1, "scikit-learn metrics as with fit"
+    assert any((tmp_path / "run" / "tensorboard").rglob("events.out.tfevents.*"))
     assert "the chief wrote the run" in out1
     left = [p.name for p in cluster.scratch.iterdir() if p.name.startswith("studio-")]
     assert left == [], "the worker removed its temporary folder"
