@@ -26,6 +26,10 @@ def _gui_parser() -> argparse.ArgumentParser:
         "python, history) and verifies it. Add --help to any for details.",
     )
     parser.add_argument("--version", action="version", version=f"studio {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window (offscreen unless a display platform is set), "
+                        "train the example project for one epoch, check the model and exit: "
+                        "status 0 when the installation works")
     parser.add_argument("project", nargs="?", help="project file to open (default: the digits "
                         "CNN example)")
     return parser
@@ -41,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = _gui_parser().parse_args(args)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    if options.self_test:
+        from studio.ui.self_test import run_self_test
+
+        return run_self_test()
     from studio.ui.application import run_app
 
     return run_app(options.project)

@@ -65,6 +65,7 @@ def isolated_settings(tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.mktemp("settings")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
     monkeypatch.setenv("XDG_DATA_HOME", str(folder / "data"))  # runs are recorded there
+    monkeypatch.setenv("XDG_STATE_HOME", str(folder / "state"))  # the log file (platformdirs)
     if not _qt_loaded():
         yield
         return

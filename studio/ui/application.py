@@ -14,6 +14,8 @@ from studio import __version__
 from studio.core.defaults import default_project, default_project_path
 from studio.core.errors import StudioError
 from studio.core.project import load_project
+from studio.ui.crash_dialog import install_crash_handling
+from studio.ui.icons import app_icon
 from studio.ui.main_window import MainWindow
 
 #: Set by the start-up benchmark: print the wall-clock time of the first paint, then quit.
@@ -55,7 +57,13 @@ def run_app(project_path: str | None = None) -> int:
     app.setApplicationName("Training Studio")
     app.setOrganizationName("Training Studio")
     app.setApplicationVersion(__version__)
+    QApplication.setWindowIcon(app_icon())  # every window's icon; the desktop entry names the same
+    QApplication.setDesktopFileName("training-studio")
+    # Logged to a file, shown in a dialog, and the window keeps running.
+    crashes = install_crash_handling(app)
     window, error = create_window(project_path)
+    if crashes.log.note:  # the log folder was not writable
+        window.session.notice(crashes.log.note)
     # Whatever ends the event loop, no QThread may outlive it.
     app.aboutToQuit.connect(window.shutdown_workers)
     window.show()

@@ -7,10 +7,11 @@ the table shows the stack and says shapes are pending, and the builder stays edi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QStandardItemModel
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -94,7 +95,8 @@ class BuilderView(QWidget):
         self.down_button.clicked.connect(lambda: self.move_layer(+1))
         self.duplicate_button.clicked.connect(self.duplicate_layer)
         for button, tip in (
-            (self.add_button, "Add the layer chosen in the palette below the selected layer"),
+            (self.add_button, "Add the layer chosen in the palette below the selected layer "
+                              "(Insert, or Enter in the palette)"),
             (self.remove_button, "Remove the selected layer (Delete)"),
             (self.up_button, "Move the selected layer up (Alt+Up)"),
             (self.down_button, "Move the selected layer down (Alt+Down)"),
@@ -102,7 +104,7 @@ class BuilderView(QWidget):
         ):
             button.setToolTip(tip)
             button.setAccessibleName(button.text())
-        self.table.installEventFilter(self)
+        self._make_actions()
 
         self.form = ParamForm()
         self.form.value_changed.connect(self._param_edited)
@@ -115,6 +117,7 @@ class BuilderView(QWidget):
         self.side_tabs.addTab(self.form_box, "Layer")
         self.side_tabs.addTab(self.code_pane, "Keras code")
         self.side_tabs.setAccessibleName("Layer parameters and Keras code")
+        self.side_tabs.tabBar().setAccessibleName("Layer parameters or Keras code")
 
         self.totals_label = QLabel()
         self.totals_label.setAccessibleName("Parameter totals")
@@ -161,22 +164,34 @@ class BuilderView(QWidget):
         document.changed.connect(self.refresh)
         self.refresh()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Keyboard editing of the stack: Delete, Ctrl+D, Alt+Up and Alt+Down."""
-        if watched is self.table and event.type() == QEvent.Type.KeyPress:
-            assert isinstance(event, QKeyEvent)
-            key, mods = event.key(), event.modifiers()
-            alt = mods & Qt.KeyboardModifier.AltModifier
-            if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-                self.remove_layer()
-                return True
-            if key == Qt.Key.Key_D and mods & Qt.KeyboardModifier.ControlModifier:
-                self.duplicate_layer()
-                return True
-            if alt and key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
-                self.move_layer(-1 if key == Qt.Key.Key_Up else +1)
-                return True
-        return super().eventFilter(watched, event)
+    def _make_actions(self) -> None:
+        """Keyboard editing of the stack as actions, so Help > Keyboard shortcuts lists them.
+
+        Delete, Ctrl+D and Alt+Up/Down act in the stack only (Delete in a parameter field
+        must edit the text, not remove the layer); Insert adds the palette's layer from
+        anywhere in the builder, and Enter does the same in the palette itself.
+        """
+        def make(text: str, keys: tuple[str, ...], slot: Callable[[], object],
+                 widget: QWidget) -> QAction:
+            action = QAction(text, self)
+            action.setShortcuts([QKeySequence(key) for key in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            widget.addAction(action)
+            return action
+
+        self.add_action = make("Add the palette's layer below the selected one", ("Insert",),
+                               self.add_selected_layer, self)
+        self.remove_action = make("Remove the selected layer", ("Delete", "Backspace"),
+                                  self.remove_layer, self.table)
+        self.up_action = make("Move the selected layer up", ("Alt+Up",),
+                              lambda: self.move_layer(-1), self.table)
+        self.down_action = make("Move the selected layer down", ("Alt+Down",),
+                                lambda: self.move_layer(+1), self.table)
+        self.duplicate_action = make("Duplicate the selected layer", ("Ctrl+D",),
+                                     self.duplicate_layer, self.table)
+        # The same actions on a right click in the stack.
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
     # ----- reading state -------------------------------------------------------------------
     @property
@@ -206,6 +221,8 @@ class BuilderView(QWidget):
         type_name = self.layer_palette.selected_type()
         if type_name:
             self.add_layer(type_name)
+        else:
+            self.message.emit("Choose a layer type in the palette first.")
 
     def remove_layer(self) -> None:
         index = self.selected_index()
@@ -356,7 +373,11 @@ class BuilderView(QWidget):
             self.form_box.setTitle(f"Layer {index + 1}: {layer.type}")
             self.form.show_layer(layer.catalog, dict(layer.params))
         has = index is not None
-        for button in (self.remove_button, self.duplicate_button):
-            button.setEnabled(has)
-        self.up_button.setEnabled(has and index > 0)  # type: ignore[operator]
-        self.down_button.setEnabled(has and index < len(self.spec.layers) - 1)  # type: ignore[operator]
+        up = has and index > 0  # type: ignore[operator]
+        down = has and index < len(self.spec.layers) - 1  # type: ignore[operator]
+        for button, action, enabled in ((self.remove_button, self.remove_action, has),
+                                        (self.duplicate_button, self.duplicate_action, has),
+                                        (self.up_button, self.up_action, up),
+                                        (self.down_button, self.down_action, down)):
+            button.setEnabled(enabled)
+            action.setEnabled(enabled)

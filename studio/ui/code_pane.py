@@ -38,6 +38,8 @@ class CodePane(QWidget):
         self.save_button = QPushButton("Save…")
         self.copy_button.setToolTip("Copy the script to the clipboard")
         self.save_button.setToolTip("Save the script as a .py file")
+        self.copy_button.setAccessibleName("Copy the Keras code")
+        self.save_button.setAccessibleName("Save the Keras code")
         self.copy_button.clicked.connect(self.copy)
         self.save_button.clicked.connect(lambda: self.save())
         buttons = QHBoxLayout()

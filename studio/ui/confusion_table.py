@@ -59,6 +59,7 @@ class ConfusionTable(QTableWidget):
                         "samples below, most confidently wrong first.")
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setTabKeyNavigation(False)  # arrows choose cells; Tab leaves the matrix
         self.setItemDelegate(_FramedSelection(self))
         for header in (self.horizontalHeader(), self.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)

@@ -184,12 +184,17 @@ class DatasetView(QWidget):
         self.sample_table = QTableWidget()
         self.sample_table.setAccessibleName("Sample rows")
         self.sample_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.sample_table.setTabKeyNavigation(False)  # Tab leaves; arrows move in it
+        self.sample_table.setAccessibleDescription("The first samples as read: the target, "
+                                                   "then one column per feature.")
         self.image_list = QListWidget()
         self.image_list.setAccessibleName("Sample images")
         self.image_list.setViewMode(QListView.ViewMode.IconMode)
         self.image_list.setIconSize(QSize(64, 64))
         self.image_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.image_list.setMovement(QListView.Movement.Static)
+        self.image_list.setAccessibleDescription("The first images, each named by its "
+                                                 "class.")
         self.samples = QStackedWidget()
         self.samples.addWidget(self.sample_table)
         self.samples.addWidget(self.image_list)
@@ -521,6 +526,10 @@ class DatasetView(QWidget):
             self._balance_plot.setAccessibleName("Class balance chart")
             self._balance_plot.addLegend(offset=(-10, 10))
             self._balance_layout.addWidget(self._balance_plot)
+            # Made late: Tab must still reach it before the samples shown below it.
+            QWidget.setTabOrder(self.norm_combo, self._balance_plot)
+            QWidget.setTabOrder(self._balance_plot, self.sample_table)
+            QWidget.setTabOrder(self.sample_table, self.image_list)
         plot = self._balance_plot
         plot.clear()
         self._bars = []

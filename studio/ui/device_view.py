@@ -61,6 +61,7 @@ class DeviceView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
+        self.table.setTabKeyNavigation(False)
         self.table.setAccessibleName("Devices")
         self.table.setAccessibleDescription("Every device TensorFlow detects, with the GPU "
                                             "memory policy for each GPU.")

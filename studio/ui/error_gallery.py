@@ -46,6 +46,10 @@ class ErrorGallery(QWidget):
         self.rows = QTableWidget()
         self.rows.setAccessibleName("Samples of the chosen cell")
         self.rows.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.rows.setTabKeyNavigation(False)
+        for view in (self.images, self.rows):
+            view.setAccessibleDescription("Each sample with its true and predicted class and "
+                                          "the model's confidence, most confident first.")
         self.rows.verticalHeader().hide()  # the sample column numbers the rows
         self.pages = QStackedWidget()
         self.pages.addWidget(self.images)

@@ -109,6 +109,9 @@ class EvaluationView(QWidget):
         self.class_table = QTableWidget()
         self.class_table.setAccessibleName("Precision, recall and F1 per class")
         self.class_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.class_table.setTabKeyNavigation(False)
+        self.class_table.setAccessibleDescription("One row per class: precision, recall, F1 "
+                                                  "and the number of samples.")
         self.class_table.verticalHeader().hide()  # row numbers would read as class names
         self.class_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.Stretch)

@@ -120,6 +120,9 @@ class ExportDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
+        # Enter (in the path field, say) exports. Set once the button is inside the dialog:
+        # before that it has no dialog to be the default of, and Qt would pick Browse.
+        self.export_button.setDefault(True)
 
         self.format.currentIndexChanged.connect(self._format_changed)
         ml.exported.connect(self._exported)

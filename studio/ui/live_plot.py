@@ -74,22 +74,27 @@ class _OpaqueGridAxis(pg.AxisItem):
     times slower, and the grid is drawn on every repaint: 10 ms of a 1000x400 plot's frame.
     """
 
+    #: The background the lines are blended with; the dark theme sets its own (studio.ui.theme).
+    paper = QColor(255, 255, 255)
+
     def generateDrawSpecs(self, p: QPainter) -> tuple[Any, Any, Any] | None:
         specs = super().generateDrawSpecs(p)
         if specs is None:
             return None
         axis, ticks, texts = specs
-        return axis, [(_on_white(pen), p1, p2) for pen, p1, p2 in ticks], texts
+        return axis, [(_on_white(pen, self.paper), p1, p2) for pen, p1, p2 in ticks], texts
 
 
-def _on_white(pen: QPen) -> QPen:
+def _on_white(pen: QPen, paper: QColor | None = None) -> QPen:
     color = pen.color()
     alpha = color.alphaF()
     if alpha >= 1.0:
         return pen
     opaque = QPen(pen)
-    opaque.setColor(QColor(*(round(255 - alpha * (255 - c))
-                             for c in (color.red(), color.green(), color.blue()))))
+    paper = paper or QColor(255, 255, 255)
+    opaque.setColor(QColor(*(round(b - alpha * (b - c)) for c, b in (
+        (color.red(), paper.red()), (color.green(), paper.green()),
+        (color.blue(), paper.blue())))))
     return opaque
 
 
@@ -104,9 +109,12 @@ class LivePlot(pg.PlotWidget):
         for side in ("left", "bottom"):
             # Below the view box (z -100), so the now opaque grid lies under the curves.
             self.getAxis(side).setZValue(-200)
+        self._title = title
         self.setTitle(title, color="k")
         self.setLabel("bottom", "epoch")
         self.setLabel("left", y_label)
+        # pyqtgraph would label an accuracy axis from 0.1 to 0.9 "(x0.001)" with ticks 100-900.
+        self.getAxis("left").enableAutoSIPrefix(False)
         self.showGrid(x=True, y=True, alpha=0.25)
         # Accuracy rises towards the top right: its legend goes bottom right to stay clear.
         self.addLegend(offset=(-10, -40 if legend_at_bottom else 10))
@@ -164,6 +172,7 @@ class LivePlot(pg.PlotWidget):
         view.sigXRangeChanged.connect(self._x_range_changed)
         view.sigResized.connect(self._reduce_again)
         self.setAccessibleName(title)
+        self._describe()
 
     # ----- data -----------------------------------------------------------------------------
     def show_only(self, *series: str) -> None:
@@ -177,6 +186,7 @@ class LivePlot(pg.PlotWidget):
 
     def set_metric(self, title: str, y_label: str, higher_is_better: bool | None = None) -> None:
         """Show another metric (e.g. MAE instead of accuracy for a regression)."""
+        self._title = title
         self.setTitle(title, color="k")
         self.setLabel("left", y_label)
         self.setAccessibleName(title)
@@ -186,6 +196,7 @@ class LivePlot(pg.PlotWidget):
         val = self.buffers["val"]
         self._consider_best(val.x, val.y)
         self._update_best_marker()
+        self._describe()
 
     @property
     def higher_is_better(self) -> bool:
@@ -196,6 +207,8 @@ class LivePlot(pg.PlotWidget):
         self._touch(series)
         if series == "val":
             self._consider_best(np.array([x]), np.array([y]))
+        if series in _PER_EPOCH:
+            self._describe()
 
     def extend(self, series: str, x: np.ndarray, y: np.ndarray) -> None:
         """Append many points at once (e.g. a finished run's history)."""
@@ -203,6 +216,7 @@ class LivePlot(pg.PlotWidget):
         self._touch(series)
         if series == "val":
             self._consider_best(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        self._describe()
 
     def clear_data(self) -> None:
         """Forget every point and change mark (a new run starts)."""
@@ -214,6 +228,7 @@ class LivePlot(pg.PlotWidget):
         self._best = None
         self.clear_marks()
         self.redraw()
+        self._describe()
 
     def point_count(self, series: str) -> int:
         return len(self.buffers["batch" if series == "smoothed" else series])
@@ -230,6 +245,31 @@ class LivePlot(pg.PlotWidget):
     def best(self) -> tuple[float, float] | None:
         """(epoch, value) of the best validation point so far, or None."""
         return self._best
+
+    def summary_text(self) -> str:
+        """The plot in words: the latest epoch's values and the best validation epoch, e.g.
+        "Loss: training 0.412, validation 0.455 at epoch 3; best validation 0.431 at epoch
+        2." (the plot's accessible description, and the label beside the curves)."""
+        train, val, batch = self.buffers["train"], self.buffers["val"], self._batch
+        parts = [f"{name} {_format_y(float(buffer.y[-1]))}"
+                 for name, buffer in (("training", train), ("validation", val)) if len(buffer)]
+        if len(train) and not len(val):  # one series (the learning rate): no need to name it
+            parts = [_format_y(float(train.y[-1]))]
+        if parts:
+            last = max(float(b.x[-1]) for b in (train, val) if len(b))
+            text = f"{self._title}: {', '.join(parts)} at epoch {_format_x(last)}"
+        elif len(batch):
+            text = (f"{self._title}: latest batch {_format_y(float(batch.y[-1]))} "
+                    f"(epoch {_format_x(float(batch.x[-1]))})")
+        else:
+            return f"{self._title}: no values yet."
+        if self._best is not None:
+            text += (f"; best validation {_format_y(self._best[1])} at epoch "
+                     f"{_format_x(self._best[0])}")
+        return text + "."
+
+    def _describe(self) -> None:
+        self.setAccessibleDescription(self.summary_text())
 
     def redraw(self) -> None:
         """Hand changed series to pyqtgraph; called by the owner's timer, not per point."""

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -24,7 +24,9 @@ from studio.core.devices import DeviceReport
 from studio.core.errors import StudioError
 from studio.core.model_spec import ModelSpec
 from studio.core.project import Project
+from studio.core.run_events import EVENTS_FILE
 from studio.core.run_record import (
+    RUN_FILE,
     RunRecord,
     list_runs,
     new_run_folder,
@@ -33,6 +35,7 @@ from studio.core.run_record import (
     write_run,
 )
 from studio.core.summary import ModelSummary
+from studio.ui.about_dialog import AboutDialog
 from studio.ui.batch_probe_dialog import BatchProbeDialog
 from studio.ui.builder_view import BuilderView
 from studio.ui.csv_import_dialog import CsvImportDialog
@@ -41,9 +44,14 @@ from studio.ui.device_view import DeviceView
 from studio.ui.document import ProjectDocument
 from studio.ui.evaluation_view import EvaluationView
 from studio.ui.export_dialog import ExportDialog
+from studio.ui.icons import set_icon
+from studio.ui.navigation import make_view_menu
+from studio.ui.run_monitor import RunMonitor
 from studio.ui.runs_view import RunsView
+from studio.ui.shortcuts_dialog import ShortcutsDialog
 from studio.ui.training_view import TrainingView
 from studio.ui.try_model_view import TryModelView
+from studio.ui.window_session import WindowSession, ask_recover_dialog
 from studio.workers.batch_probe_runner import BatchProbeRunner
 from studio.workers.download_runner import DownloadRunner
 from studio.workers.evaluation_runner import EvaluationRunner
@@ -77,6 +85,12 @@ class MainWindow(QMainWindow):
         self.current_run: Path | None = None  # the folder of the run in progress or last
         #: Asked at launch about an interrupted run (its description); True resumes it.
         self.ask_resume: Callable[[str], bool] = self._ask_resume_dialog
+        #: Asked at launch about work a crash left unsaved (its description); True restores it.
+        self.ask_recover: Callable[[str], bool] = lambda text: ask_recover_dialog(self, text)
+        self.device_report: DeviceReport | None = None  # for Help > About, once TF loaded
+        self.tensorflow_error = ""
+        self.about_dialog: AboutDialog | None = None
+        self.run_monitors: list[RunMonitor] = []  # windows watching other processes' runs
         self._download_started = 0.0
         self._summary: ModelSummary | None = None
         self._analysis_error = ""
@@ -115,14 +129,17 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.data, "D&ata")
         self.tabs.addTab(self.builder, "&Model builder")
         self.tabs.addTab(self.training, "&Training")
-        self.tabs.addTab(evaluate_tab, "&Evaluate")
+        self.tabs.addTab(evaluate_tab, "Eva&luate")  # Alt+E opens the Edit menu
         self.tabs.addTab(self.runs, "R&uns")
         self.tabs.addTab(self.devices, "&Devices")
         self.tabs.setAccessibleName("Main areas")
+        self.tabs.tabBar().setAccessibleName("Main areas")
         self.tabs.setCurrentWidget(self.builder)
         self.setCentralWidget(self.tabs)
         self.tf_status = QLabel("Loading TensorFlow…")
         self.statusBar().addPermanentWidget(self.tf_status)
+        #: Preferences, window layout, recent projects and auto-save, kept between launches.
+        self.session = WindowSession(self)
         self._make_menus()
 
         self.devices.find_batch_requested.connect(self.find_largest_batch)
@@ -182,17 +199,25 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_train_state()
         self.resize(1200, 780)
+        self.session.start()  # the saved size and layout, and what settings were ignored
 
     # ----- start-up ------------------------------------------------------------------------
     def start_background_loading(self) -> None:
         """After the first paint: import TensorFlow on the ML thread, then build the plots."""
+        # Work a crash left unsaved is offered first, before TensorFlow (once loaded) offers
+        # to resume an interrupted run: one question at a time.
+        self.session.offer_recovery()
         self.ml.start()
         self.training.create_plots()
+        self.session.plots_created()
 
     def _ml_loaded(self, report: DeviceReport) -> None:
         self.tf_status.setText(f"TensorFlow {report.tensorflow_version} ready · "
                                f"{'GPU' if report.gpus else 'CPU'}")
         self.devices.set_report(report)
+        self.device_report = report
+        if self.about_dialog is not None:
+            self.about_dialog.set_report(report)
         self._document_changed()
         self.offer_resume()
 
@@ -200,11 +225,7 @@ class MainWindow(QMainWindow):
     @property
     def runs_root(self) -> Path:
         """Where runs are recorded: the preference, else the user's data folder."""
-        chosen = self.settings.value("runs/root", "", type=str)
-        if isinstance(chosen, str) and chosen:
-            return Path(chosen)
-        data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-        return Path(data or Path.home() / ".training-studio") / "runs"
+        return self.session.preferences.runs_root()
 
     def interrupted_runs(self) -> list[tuple[Path, RunRecord]]:
         """Runs whose process died mid-training and whose backup can resume them."""
@@ -276,6 +297,26 @@ class MainWindow(QMainWindow):
         self._show_message(f"Opened the model of {Path(path).parent.name}")
         self.training.append_log(f"Opened the model {path}")
 
+    def watch_run(self, folder: str | Path | None = None) -> RunMonitor | None:
+        """Follow a run that another process writes, live, in a window of its own."""
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Open run", str(self.runs_root))
+            if not folder:
+                return None
+        path = Path(folder)
+        if not path.is_dir() or not ((path / EVENTS_FILE).exists()
+                                     or (path / RUN_FILE).exists()):
+            self.show_error("Open run", f"{path} is not a run folder: it has no {EVENTS_FILE} "
+                            f"or {RUN_FILE}. Choose the folder given to 'studio train "
+                            "--output'.")
+            return None
+        monitor = RunMonitor(path, self)
+        monitor.show()
+        self.run_monitors.append(monitor)
+        monitor.destroyed.connect(lambda: self.run_monitors.remove(monitor)
+                                  if monitor in self.run_monitors else None)
+        return monitor
+
     def _tab_changed(self, _index: int) -> None:
         if self.tabs.currentWidget() is self.runs:
             self.runs.refresh()
@@ -288,6 +329,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def _ml_failed(self, message: str) -> None:
+        self.tensorflow_error = message
         self._analysis_error = message
         self.tf_status.setText("TensorFlow unavailable")
         self.builder.set_pending(message)
@@ -765,8 +807,11 @@ class MainWindow(QMainWindow):
 
     # ----- chrome --------------------------------------------------------------------------
     def _make_menus(self) -> None:
-        def action(text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QAction:
+        def action(text: str, slot: Any, shortcut: Any = None, tip: str = "",
+                   icon_name: str = "") -> QAction:
             act = QAction(text, self)
+            if icon_name:
+                set_icon(act, icon_name)
             if shortcut is not None:
                 act.setShortcut(QKeySequence(shortcut))
             act.setStatusTip(tip)
@@ -775,51 +820,101 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(action("&New", self.new_project, QKeySequence.StandardKey.New,
-                                   "Start again from the default project"))
-        file_menu.addAction(action("&Open…", self._open_dialog, QKeySequence.StandardKey.Open))
+                                   "Start again from the default project", "new"))
+        file_menu.addAction(action("&Open…", self._open_dialog, QKeySequence.StandardKey.Open,
+                                   icon_name="open"))
+        file_menu.addMenu(self.session.recent_menu)
+        file_menu.addAction(action("Open r&un…", lambda: self.watch_run(), "Ctrl+Shift+O",
+                                   "Watch a run folder that another process writes (studio "
+                                   "train, a GPU box, a cluster's shared folder)", "open"))
         file_menu.addAction(action("&Save", lambda: self.save_project(),
-                                   QKeySequence.StandardKey.Save))
+                                   QKeySequence.StandardKey.Save, icon_name="save"))
         file_menu.addAction(action("Save &As…", self.save_project_as,
-                                   QKeySequence.StandardKey.SaveAs))
+                                   QKeySequence.StandardKey.SaveAs, icon_name="save-as"))
         file_menu.addSeparator()
         file_menu.addAction(action("&Import architecture…", lambda: self.import_architecture(),
                                    "Ctrl+I", "Use the layer stack of an architecture, project "
-                                   "or .keras file"))
+                                   "or .keras file", "import"))
         file_menu.addAction(action("E&xport architecture…", lambda: self.export_architecture(),
-                                   None, "Save the layer stack on its own as JSON"))
+                                   None, "Save the layer stack on its own as JSON", "export"))
         file_menu.addSeparator()
         self.save_model_action = action("Save &model (.keras)…", lambda: self.save_model(),
-                                        "Ctrl+E", "Save the trained model as a .keras file")
+                                        "Ctrl+E", "Save the trained model as a .keras file",
+                                        "save-model")
         self.save_model_action.setEnabled(False)
         file_menu.addAction(self.save_model_action)
         self.export_model_action = action("Export mo&del…", lambda: self.export_model(),
                                           "Ctrl+Shift+E", "Export the trained model as "
-                                          "SavedModel, TFLite, ONNX, weights or a script")
+                                          "SavedModel, TFLite, ONNX, weights or a script",
+                                          "export-model")
         self.export_model_action.setEnabled(False)
         file_menu.addAction(self.export_model_action)
         file_menu.addSeparator()
-        file_menu.addAction(action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        file_menu.addAction(action("&Quit", self.close, QKeySequence.StandardKey.Quit,
+                                   icon_name="quit"))
 
         edit_menu = self.menuBar().addMenu("&Edit")
         undo = self.document.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
+        set_icon(undo, "undo")
         redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts(
-            [QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Shift+Z")])
+        # Redo is Ctrl+Shift+Z itself on Linux desktops: listed twice, the key would be
+        # ambiguous and do nothing.
+        redo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+        redo.setShortcuts([*redo_keys, QKeySequence("Ctrl+Shift+Z")]
+                          if QKeySequence("Ctrl+Shift+Z") not in redo_keys else redo_keys)
+        set_icon(redo, "redo")
         edit_menu.addAction(undo)
         edit_menu.addAction(redo)
+        edit_menu.addSeparator()
+        self.preferences_action = action("&Preferences…", self.session.edit_preferences,
+                                         "Ctrl+,", "Output folder for runs, theme, auto-save")
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        edit_menu.addAction(self.preferences_action)
+
+        self.view_menu = make_view_menu(self, self.tabs)  # Ctrl+1..6, Ctrl+PgUp/PgDown
 
         train_menu = self.menuBar().addMenu("T&raining")
-        self.train_action = action("&Train", self.train, "F5")
-        self.stop_action = action("&Stop", self.stop_training, "Shift+F5")
+        self.train_action = action("&Train", self.train, "F5", icon_name="train")
+        self.stop_action = action("&Stop", self.stop_training, "Shift+F5", icon_name="stop")
         self.stop_action.setEnabled(False)
         train_menu.addAction(self.train_action)
+        train_menu.addAction(self.training.pause_action)  # F6
         train_menu.addAction(self.stop_action)
         train_menu.addSeparator()
         self.find_batch_action = action("Find the largest &batch that fits…",
                                         self.find_largest_batch, None,
-                                        "Try a few training steps at growing batch sizes")
+                                        "Try a few training steps at growing batch sizes",
+                                        "find-batch")
         train_menu.addAction(self.find_batch_action)
+
+        #: Filled by the help features (keyboard shortcuts, About).
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = action("&Keyboard shortcuts", self.show_shortcuts, "F1",
+                                       "Every key of the window, read from its actions")
+        self.shortcuts_action.setShortcuts([QKeySequence("F1"), QKeySequence("Ctrl+/")])
+        self.help_menu.addAction(self.shortcuts_action)
+        self.help_menu.addSeparator()
+        self.about_action = action("&About Training Studio", self.show_about, None,
+                                   "Versions of the studio, TensorFlow, Qt and Python")
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.help_menu.addAction(self.about_action)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help > Keyboard shortcuts: the list is built from the actions as they are now."""
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_about(self) -> AboutDialog:
+        """Help > About: versions to copy into a bug report (TensorFlow's once loaded)."""
+        if self.about_dialog is None:
+            self.about_dialog = AboutDialog(parent=self)
+        self.about_dialog.set_report(self.device_report, self.tensorflow_error)
+        self.about_dialog.show()
+        self.about_dialog.raise_()
+        return self.about_dialog
 
     def _update_title(self) -> None:
         path = self.document.path
@@ -846,6 +941,7 @@ class MainWindow(QMainWindow):
         if not self.confirm_discard("quit"):
             event.ignore()
             return
+        self.session.close()  # keeps the layout; no recovery file after a clean close
         self.shutdown_workers()
         event.accept()
 

@@ -56,6 +56,7 @@ class PlotControls(QWidget):
             check = QCheckBox(label)
             check.setChecked(True)
             check.setToolTip(f"Show or hide the {label.lower()} curves")
+            check.setAccessibleName(f"Show the {label.lower()} curves")
             check.toggled.connect(
                 lambda on, k=key: self._each(lambda p: p.set_series_visible(k, on)))
             self.series[key] = check

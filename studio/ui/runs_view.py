@@ -53,6 +53,10 @@ class RunsView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)
+        self.table.setAccessibleDescription("One row per recorded run. Select several runs "
+                                            "(Shift with the arrow keys) to compare their "
+                                            "curves and settings.")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.
                                                            ResizeToContents)
         self.table.itemSelectionChanged.connect(self._selection_changed)
@@ -73,6 +77,9 @@ class RunsView(QWidget):
         self.diff_table = QTableWidget(0, 1)
         self.diff_table.setAccessibleName("Settings that differ")
         self.diff_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.diff_table.setTabKeyNavigation(False)
+        self.diff_table.setAccessibleDescription("One row per setting whose value differs, "
+                                                 "one column per selected run.")
         self.compare_box = QGroupBox("Curves of the selected runs")
         self._compare_layout = QVBoxLayout(self.compare_box)
         self._compare_layout.addWidget(self.metric_combo)
@@ -159,18 +166,25 @@ class RunsView(QWidget):
             self._plot.showGrid(x=True, y=True, alpha=0.25)
             self._plot.setAccessibleName("Compared curves")
             self._compare_layout.addWidget(self._plot, 1)
+            QWidget.setTabOrder(self.metric_combo, self._plot)  # made late: keep Tab in order
+            QWidget.setTabOrder(self._plot, self.diff_table)
         plot = self._plot
         plot.clear()
         key = self.metric_combo.currentText()
         plot.setLabel("left", key)
+        words = []  # the plot in words, for screen readers
         for index, (folder, record) in enumerate(chosen):
             values = [row.get(key) for row in read_history(folder)]
             points = [(epoch + 1, v) for epoch, v in enumerate(values) if v is not None]
+            words.append(f"{index + 1}. {record.name}: " + (
+                f"{points[-1][1]:.4g} at epoch {points[-1][0]}" if points else "no values"))
             if points:
                 xs, ys = zip(*points, strict=True)
                 colour = _COLOURS[index % len(_COLOURS)]
                 plot.plot(list(xs), list(ys), pen=pg.mkPen(colour, width=2), symbol="o",
                           symbolSize=5, symbolBrush=colour, name=f"{index + 1}. {record.name}")
+        plot.setAccessibleDescription(f"{key} of the selected runs, last epoch: "
+                                      + "; ".join(words) + ".")
 
     def curve_count(self) -> int:
         return 0 if self._plot is None else len(self._plot.listDataItems())

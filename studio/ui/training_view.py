@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import time
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -75,6 +77,7 @@ class TrainingView(QWidget):
         settings.setMinimumWidth(min(self.settings.sizeHint().width() + 24, 340))
         settings.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         settings.setAccessibleName("Training settings")
+        settings.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes straight to the settings
 
         self.train_button = QPushButton("Train")
         self.pause_button = QPushButton("Pause")
@@ -92,6 +95,13 @@ class TrainingView(QWidget):
         self.train_button.clicked.connect(self.train_requested)
         self.stop_button.clicked.connect(self.stop_requested)
         self.pause_button.toggled.connect(self._pause_toggled)
+        #: Pause and resume from the keyboard (the Training menu holds it); it mirrors the
+        #: button, which stays the one place the pause state lives.
+        self.pause_action = QAction("&Pause", self)
+        self.pause_action.setCheckable(True)
+        self.pause_action.setShortcut(QKeySequence("F6"))
+        self.pause_action.setStatusTip("Pause after the current batch; again to resume")
+        self.pause_action.triggered.connect(self._pause_action_triggered)
         self.save_button.clicked.connect(self.save_model_requested)
         buttons = QHBoxLayout()
         for button in (self.train_button, self.pause_button, self.stop_button, self.save_button):
@@ -105,6 +115,12 @@ class TrainingView(QWidget):
         self.progress.setAccessibleName("Training progress")
         self.progress_label = QLabel("Press Train to start.")
         self.progress_label.setAccessibleName("Training status")
+        #: The curves in words (latest values, best epoch): what the plots show, for screen
+        #: readers and for reading exact numbers.
+        self.curves_label = QLabel("No training yet.")
+        self.curves_label.setWordWrap(True)
+        self.curves_label.setAccessibleName("Training curves in words")
+        self.curves_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.train_block_label = QLabel()
         self.train_block_label.setWordWrap(True)
 
@@ -138,6 +154,7 @@ class TrainingView(QWidget):
         plots_layout.setContentsMargins(0, 0, 0, 0)
         plots_layout.addWidget(self.plot_controls)
         plots_layout.addWidget(self._plots, 1)
+        plots_layout.addWidget(self.curves_label)
         body.addWidget(plots_area)
         body.addWidget(self.log)
         body.setSizes([420, 120])
@@ -177,6 +194,11 @@ class TrainingView(QWidget):
                          self.utilisation_plot):
                 self._plots.addWidget(plot)
             self._plots.setSizes([450, 450, 220, 300])
+            # Made after the log: Tab must still reach them in the order they are shown.
+            chain = [self.plot_controls.export_button, self.loss_plot, self.accuracy_plot,
+                     self.rate_plot, self.utilisation_plot.plot, self.log]
+            for first, second in pairwise(chain):
+                QWidget.setTabOrder(first, second)
         return self.loss_plot, self.accuracy_plot
 
     def plots(self) -> list[LivePlot]:
@@ -194,6 +216,7 @@ class TrainingView(QWidget):
         self._running = running
         self.train_button.setEnabled(not running and self._can_train)
         self.pause_button.setEnabled(running)
+        self.pause_action.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.settings.set_editable(not running)
         if not running:
@@ -202,6 +225,8 @@ class TrainingView(QWidget):
             self.pause_button.setChecked(False)
             self.pause_button.setText("Pause")
             self.pause_button.blockSignals(False)
+            self.pause_action.setChecked(False)
+            self.pause_action.setText("&Pause")
 
     def set_has_model(self, has_model: bool) -> None:
         self.save_button.setEnabled(has_model)
@@ -209,8 +234,16 @@ class TrainingView(QWidget):
     def append_log(self, text: str) -> None:
         self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
 
+    def _pause_action_triggered(self, paused: bool) -> None:
+        if self.pause_button.isEnabled():
+            self.pause_button.setChecked(paused)
+        else:  # a stopping run cannot pause
+            self.pause_action.setChecked(self.pause_button.isChecked())
+
     def _pause_toggled(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_action.setChecked(paused)
+        self.pause_action.setText("&Resume" if paused else "&Pause")
         now = time.perf_counter()
         if paused:
             self._paused_since = now
@@ -264,6 +297,7 @@ class TrainingView(QWidget):
         self.utilisation_monitor.start()
         self._history, self._warned = [], set()
         self.create_plots()[1].set_metric(titles.get(event.metric, event.metric), event.metric)
+        self.curves_label.setText("Waiting for the first epoch…")
         self.progress.setValue(0)
         for note in event.device_notes:
             self.append_log(f"Note: {note}")
@@ -290,6 +324,8 @@ class TrainingView(QWidget):
         if self.rate_plot is not None and "learning_rate" in logs:
             self.rate_plot.append("train", x, logs["learning_rate"])
         self._show_progress(event.epoch, self._steps, None)
+        self.curves_label.setText(f"After epoch {x} of {event.epochs}: "
+                                  f"{loss_plot.summary_text()} {accuracy_plot.summary_text()}")
         text = ", ".join(f"{k} {logs[k]:.4f}" for k in metric_columns([logs])
                          if k != "learning_rate")
         timing = "restored" if event.replayed else f"{event.seconds:.1f} s"

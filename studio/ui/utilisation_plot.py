@@ -68,6 +68,8 @@ class UtilisationPlot(QWidget):
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.getPlotItem().enableAutoRange(x=True, y=False)
         self.plot.setAccessibleName("Utilisation plot")
+        self.plot.setAccessibleDescription("CPU, RAM and GPU use in percent while a run "
+                                           "trains; the line below gives the latest values.")
         self.legend = self.plot.addLegend(offset=(10, 10))
         self.now_label = QLabel("No training running.")
         self.now_label.setAccessibleName("Utilisation now")
@@ -107,7 +109,10 @@ class UtilisationPlot(QWidget):
         self._append(_RAM, x, sample.ram_percent)
         for gpu in sample.gpus:
             self._add_gpu(x, gpu)
-        self.now_label.setText(describe(sample))
+        text = describe(sample)
+        self.now_label.setText(text)
+        self.plot.setAccessibleDescription(f"Latest sample, {sample.seconds:.0f} s into the "
+                                           f"training: {text}")
 
     def _add_gpu(self, x: float, gpu: GpuStatus) -> None:
         load, memory = _gpu_keys(gpu.index)
@@ -134,6 +139,7 @@ class UtilisationPlot(QWidget):
             buffer.clear()
             self.curves[key].setData([], [])
         self.now_label.setText("Waiting for the first sample…")
+        self.plot.setAccessibleDescription("Waiting for the first sample.")
 
     def point_count(self, key: str) -> int:
         """Samples in a series: "cpu", "ram", "gpu0" (load), "gpu0_memory"; 0 if absent."""

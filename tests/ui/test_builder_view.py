@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from studio.core.defaults import default_project
 from studio.ui.builder_view import BuilderView
@@ -76,6 +77,9 @@ def test_invalid_text_value_is_refused_with_a_reason(qtbot):
 
 def test_palette_double_click_adds_and_keyboard_deletes(qtbot):
     _document, view = make_builder(qtbot)
+    view.show()  # keys act on a shown, active window, as for the user
+    view.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view, timeout=5000)
     view.select(6)
     dense = view.layer_palette.findItems("Dense", Qt.MatchFlag.MatchExactly |
                                          Qt.MatchFlag.MatchRecursive)[0]
@@ -91,6 +95,20 @@ def test_palette_double_click_adds_and_keyboard_deletes(qtbot):
     assert [layer.type for layer in view.spec.layers][:2] == ["MaxPooling2D", "Conv2D"]
     qtbot.keyClick(view.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert [layer.type for layer in view.spec.layers][1:3] == ["Conv2D", "Conv2D"]
+    # Insert adds the palette's layer below the selected one, from anywhere in the builder.
+    view.layer_palette.setCurrentItem(view.layer_palette.item_for("Dropout"))
+    view.template_combo.setFocus()
+    qtbot.keyClick(view.template_combo, Qt.Key.Key_Insert)
+    assert [layer.type for layer in view.spec.layers][2:4] == ["Conv2D", "Dropout"]
+    assert view.selected_index() == 3
+    # ... but Delete in a parameter field edits the text, never the stack.
+    view.select(0)
+    count = len(view.spec.layers)
+    view.side_tabs.setCurrentIndex(0)
+    field = view.form.editor("pool_size")
+    field.setFocus()
+    qtbot.keyClick(field, Qt.Key.Key_Delete)
+    assert len(view.spec.layers) == count
 
 
 def _use_dataset(document, name):

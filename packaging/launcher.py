@@ -1,0 +1,8 @@
+"""The bundle's entry script: the same ``main`` as the ``studio`` console script."""
+
+import sys
+
+from studio.app import main
+
+if __name__ == "__main__":
+    sys.exit(main())
