@@ -378,12 +378,9 @@ def _train_on_cluster(options: argparse.Namespace, project: Any, cluster: Cluste
     its exit barrier."""
     print(f"{cluster.name} of {cluster.size} at {cluster.address}: waiting up to "
           f"{options.worker_timeout:g} s for every worker to join…", flush=True)
-    _start_tensorflow()  # (its native stderr is silenced meanwhile: no watchdog yet)
-    watchdog = _Watchdog(options.worker_timeout, f"studio train: error: not every worker "
-                         f"joined within {options.worker_timeout:g} s. Start the same command "
-                         "on every machine of --cluster (each with its own --task-index), check "
-                         "that their addresses are reachable, or raise --worker-timeout.")
+    _start_tensorflow()
     code = 1
+    watchdog: _Watchdog | None = None
     try:
         from studio.ml.session import train_project
 
@@ -395,8 +392,15 @@ def _train_on_cluster(options: argparse.Namespace, project: Any, cluster: Cluste
         resumed = len(history_to_resume(output)) if cluster.is_chief else 0
         if resumed:
             print(f"resuming the interrupted run in {output} after epoch {resumed}", flush=True)
+        # Armed right before joining, which blocks inside TensorFlow with no timeout.
+        watchdog = _Watchdog(options.worker_timeout, f"studio train: error: not every worker "
+                             f"joined within {options.worker_timeout:g} s. Start the same "
+                             "command on every machine of the cluster (each with its own "
+                             "--task-index), check that their addresses are reachable, or "
+                             "raise --worker-timeout.")
         result = train_project(project, _EpochPrinter(), run_dir=output, cluster=cluster,
-                               worker_timeout=options.worker_timeout, joined=watchdog.disarm)
+                               worker_timeout=options.worker_timeout, joined=watchdog.disarm,
+                               project_dir=Path(options.project).parent.absolute())
         code = _print_result(result, output, cluster)
     except WorkerLost as error:
         print(f"studio train: error: {error}", file=sys.stderr, flush=True)
@@ -406,8 +410,17 @@ def _train_on_cluster(options: argparse.Namespace, project: Any, cluster: Cluste
     except KeyboardInterrupt:
         print("studio train: interrupted", file=sys.stderr, flush=True)
         code = 130
+    except Exception as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        print(f"studio train: error: {cluster.name} failed: {first[:300]}", file=sys.stderr,
+              flush=True)
+        if os.environ.get("STUDIO_TF_VERBOSE"):
+            import traceback
+
+            traceback.print_exc()
     finally:
-        watchdog.disarm()
+        if watchdog is not None:
+            watchdog.disarm()
     if code == 0:
         return code
     sys.stdout.flush()
@@ -429,21 +442,26 @@ class _Watchdog:
         read, self._write = os.pipe()
         parent = os.getpid()
         child = os.fork()
-        if child == 0:  # pragma: no cover (the child ends with os._exit)
-            os.close(self._write)
-            ready, _, _ = select.select([read], [], [], seconds)
-            if not ready:
-                os.write(2, (message + "\n").encode())
-                os.kill(parent, signal.SIGKILL)
-            os._exit(0)
+        if child == 0:  # pragma: no cover (the child ends with os._exit, whatever happens)
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's
+                os.close(self._write)
+                ready, _, _ = select.select([read], [], [], seconds)
+                if not ready:
+                    os.write(2, (message + "\n").encode())
+                    os.kill(parent, signal.SIGKILL)
+            finally:
+                os._exit(0)
         os.close(read)
         self._child: int | None = child
 
     def disarm(self) -> None:
         if self._child is not None:
+            child, self._child = self._child, None
             os.close(self._write)
-            os.waitpid(self._child, 0)
-            self._child = None
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGKILL)  # it may be stuck: never wait on it
+                os.waitpid(child, 0)
 
 
 def _apply_memory_options(options: argparse.Namespace, apply: Any) -> None:

@@ -7,7 +7,6 @@ so every mistake here is a one-line message that names the setting and what to d
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 from collections.abc import Mapping
@@ -128,18 +127,10 @@ def _check_address(address: object, where: str) -> None:
                            "65535.")
 
 
-def is_this_machine(host: str) -> bool:
-    names = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", socket.gethostname()}
-    with contextlib.suppress(OSError):
-        names.add(socket.getfqdn())
-    return host in names
-
-
 def check_port_free(address: str) -> None:
-    """Refuse at once a port another program listens on (TensorFlow would fail or hang)."""
-    host, _, port = address.rpartition(":")
-    if not is_this_machine(host):
-        return  # another machine's address (a TF_CONFIG may list this one by its own name)
+    """Refuse at once this task's port when another program listens on it (TensorFlow
+    would fail or hang). Its server listens on every interface, whatever the host part."""
+    port = address.rpartition(":")[2]
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

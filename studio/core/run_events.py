@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, fields
@@ -91,6 +92,9 @@ class EventFileWriter:
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
         self._file.write(event_to_line(event))
         self._file.flush()
+        if not isinstance(event, BatchEnded):
+            # On a shared (network) folder, other machines see it without waiting.
+            os.fsync(self._file.fileno())
         if isinstance(event, TrainingEnded):
             self.close()
 
@@ -120,6 +124,7 @@ class EventFileReader:
 
     def read_new(self) -> list[TrainingEvent]:
         self.restarted = False
+        self.times = []
         try:
             with open(self.path, "rb") as file:
                 size = file.seek(0, 2)

@@ -14,10 +14,11 @@ are global reductions, so early stopping and the NaN stop agree everywhere; the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,12 @@ import numpy as np
 import tensorflow as tf
 
 from studio.core.control import TrainingControl
-from studio.core.errors import ProjectMismatch, WorkerLost
+from studio.core.errors import OutOfMemory, ProjectMismatch, WorkerLost
 from studio.core.events import EpochEnded, EventSink, TrainingEnded, TrainingStarted
 from studio.core.training_config import TrainingConfig
 from studio.ml.callback import StudioCallback, TrainingStopped
 from studio.ml.datasets import LoadedData
+from studio.ml.multiworker import PEER_ERRORS, from_chief
 from studio.ml.normalization import adapt_normalization
 from studio.ml.pipeline import make_pipeline
 from studio.ml.placement import ResolvedPlacement
@@ -45,33 +47,48 @@ from studio.ml.training import (
 )
 from studio.ml.validation_metrics import ValidationMetrics
 
-#: What a collective raises when a peer is gone or too slow.
-_PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
-                tf.errors.CancelledError, tf.errors.AbortedError)
-
 
 def run_custom_loop(model: keras.Model, data: LoadedData, config: TrainingConfig,
                     sink: EventSink, control: TrainingControl, *, placement: ResolvedPlacement,
-                    fingerprint: str, seed: int = 0,
-                    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+                    seed: int = 0, extra_callbacks: Sequence[keras.callbacks.Callback] = (),
                     prior_history: Sequence[dict[str, float]] = (),
                     restored: Sequence[np.ndarray] | None = None,
                     log_dir: Path | None = None) -> TrainingResult:
-    """Blocking; call it in ``placement.strategy``'s scope, on every worker at once.
+    """Blocking; call it in ``placement.strategy``'s scope, on every worker at once, after
+    the workers checked they train the same project on the same data.
 
-    ``fingerprint`` identifies the project and options: workers that differ refuse to train
-    (``ProjectMismatch``). A peer that dies or stops answering raises ``WorkerLost``. The
-    chief passes its run's ``prior_history`` and the values of its backup (``restored``: the
-    model's weights, then the optimizer's variables); the others resume from those.
+    A peer that dies or stops answering raises ``WorkerLost``. The chief passes its run's
+    ``prior_history`` and the values of its backup (``restored``: the model's weights, then
+    the optimizer's variables); the others resume from those.
     """
+    replicas = placement.replicas
+    if config.batch_size < replicas:
+        raise ProjectMismatch(f"the batch size {config.batch_size} is smaller than the "
+                              f"{replicas} replicas: use a batch of at least {replicas}.")
+    if len(data.x_train) < config.batch_size:
+        raise ProjectMismatch(f"the training split has {len(data.x_train)} samples, fewer "
+                              f"than one batch of {config.batch_size}.")
+    with lost_workers_reported():
+        try:
+            return _Loop(model, data, config, sink, control, placement, seed, log_dir).run(
+                list(extra_callbacks), list(prior_history), restored)
+        except tf.errors.ResourceExhaustedError:
+            raise OutOfMemory(f"a worker ran out of memory with batch size "
+                              f"{config.batch_size}; use a smaller batch.",
+                              batch_size=config.batch_size) from None
+
+
+@contextlib.contextmanager
+def lost_workers_reported() -> Iterator[None]:
+    """Turn TensorFlow's errors about a lost peer into ``WorkerLost``, in words."""
     try:
-        return _Loop(model, data, config, sink, control, placement, seed, log_dir).run(
-            fingerprint, list(extra_callbacks), list(prior_history), restored)
-    except _PEER_ERRORS as error:
+        yield
+    except PEER_ERRORS as error:
         raise WorkerLost(
-            f"{_who_was_lost(str(error))} stopped answering (its process ended, or the "
-            "network between the workers failed). The run stopped; its last completed epoch "
-            "is saved: run the same command on every worker again to resume.") from None
+            f"{_who_was_lost(str(error))} stopped answering (its process ended, the network "
+            "between the workers failed, or a worker was busy longer than --worker-timeout). "
+            "The run stopped; its last completed epoch is saved: run the same command on "
+            "every worker again to resume.") from None
 
 
 class _Loop:
@@ -86,10 +103,8 @@ class _Loop:
         self.log_dir = log_dir  # TensorBoard logs, when the settings ask for them
 
     # ----- set-up ---------------------------------------------------------------------------
-    def run(self, fingerprint: str, extra: list[keras.callbacks.Callback],
-            prior: list[dict[str, float]], restored: Sequence[np.ndarray] | None
-            ) -> TrainingResult:
-        self._check_same_project(fingerprint)
+    def run(self, extra: list[keras.callbacks.Callback], prior: list[dict[str, float]],
+            restored: Sequence[np.ndarray] | None) -> TrainingResult:
         model, config = self.model, self.config
         adapt_normalization(model, self.data.x_train)
         compile_model(model, config, self.task, jit_compile=False)
@@ -103,7 +118,9 @@ class _Loop:
         self._train_step = self._make_step(training=True)
         self._eval_step = self._make_step(training=False)
 
-        steps = math.ceil(len(self.data.x_train) / self.global_batch)
+        # Whole global batches only: a smaller last one could leave a replica an empty batch
+        # (NaN batch statistics) and would weigh its gradient by the full batch size.
+        steps = len(self.data.x_train) // self.global_batch
         callback = StudioCallback(self.sink, self.control, epochs=config.epochs,
                                   steps_per_epoch=steps, batch_size=self.global_batch)
         callbacks = training_callbacks(config, self.data, self.log_dir)
@@ -116,7 +133,7 @@ class _Loop:
         hooks = keras.callbacks.CallbackList(callbacks, model=model, epochs=config.epochs,
                                              steps=steps)
         model.stop_training = False
-        start = int(self._from_chief([tf.constant(len(prior), tf.int64)])[0])
+        start = int(from_chief(self.strategy, [tf.constant(len(prior), tf.int64)])[0])
         # Loading weights runs collectives under this strategy, which only the chief would
         # run: the chief's backup was read outside it (``restored``) and is sent to everyone.
         for hook in callbacks:
@@ -135,14 +152,16 @@ class _Loop:
             self.sink(EpochEnded(epoch, config.epochs, 0.0, row, replayed=True))
         stopped = self._epochs(hooks, callback, start)
         history = callback.history
-        logs = history[-1] if history else {}
-        hooks.on_train_end(logs)
         early = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)),
                      None)
         reason, diverged = end_reason(config, history, stopped, early)
+        # Decided by the chief: only it holds the epochs of an interrupted run.
+        evaluate = bool(from_chief(self.strategy, [tf.constant(
+            int(bool(len(self.data.x_test)) and bool(history) and not diverged))])[0])
         test_logs: dict[str, float] = {}
-        if len(self.data.x_test) and history and not diverged:
+        if evaluate:  # before on_train_end, which deletes the backup
             test_logs = self._evaluate(self.data.x_test, self.data.y_test, prefix="")
+        hooks.on_train_end(history[-1] if history else {})
         self.sink(TrainingEnded(len(history), stopped or len(history) < callback.epochs,
                                 reason, test_logs))
         return TrainingResult(model, history, stopped or len(history) < callback.epochs,
@@ -168,14 +187,18 @@ class _Loop:
                         break
             except TrainingStopped:
                 return True
+            # Batch normalisation's moving statistics are each replica's own: take replica
+            # 0's everywhere, so every worker validates (and saves) the same model.
+            self._from_chief_into(model.non_trainable_variables, None)
             logs.update(self._evaluate(self.data.x_val, self.data.y_val, prefix="val_"))
-            hooks.on_epoch_end(epoch, logs)
+            hooks.on_epoch_end(epoch, self._agreed(logs))
             epoch += 1
         return False
 
     # ----- steps ----------------------------------------------------------------------------
     def _distribute(self, x: np.ndarray, y: np.ndarray, *, shuffle: bool) -> Any:
-        dataset = make_pipeline(x, y, self.global_batch, shuffle=shuffle, seed=self.seed)
+        dataset = make_pipeline(x, y, self.global_batch, shuffle=shuffle, seed=self.seed,
+                                drop_remainder=shuffle)
         options = tf.data.Options()
         # In-memory arrays have no files to split: every worker takes its share of each batch.
         options.experimental_distribute.auto_shard_policy = (
@@ -253,33 +276,12 @@ class _Loop:
         return {prefix + key: float(value) for key, value in logs.items()}
 
     # ----- agreement between workers --------------------------------------------------------
-    def _check_same_project(self, fingerprint: str) -> None:
-        value = tf.constant([int(hashlib.sha256(fingerprint.encode()).hexdigest()[:15], 16)],
-                            tf.int64)
-        everyone = [int(v) for v in self._gather([value])[0]]
-        if len(set(everyone)) > 1:
-            others = [i for i, v in enumerate(everyone) if v != everyone[0]]
-            raise ProjectMismatch(
-                f"the workers were started with different projects or options (replica "
-                f"{', '.join(map(str, others))} differs from replica 0): run the same project "
-                "file with the same options on every worker.")
-
-    def _gather(self, values: list[tf.Tensor]) -> list[tf.Tensor]:
-        """Every replica's ``values`` (each rank 1 or more), concatenated in replica order."""
-        def gather(tensors: list[tf.Tensor]) -> Any:
-            def replica(ts: list[tf.Tensor]) -> list[tf.Tensor]:
-                context = tf.distribute.get_replica_context()
-                # (identity: all_gather needs tensors made on the replica's device)
-                gathered: list[tf.Tensor] = context.all_gather([tf.identity(t) for t in ts],
-                                                               axis=0)
-                return gathered
-            return self.strategy.run(replica, args=(tensors,))
-        gathered = tf.function(gather)(values)
-        return list(self.strategy.experimental_local_results(gathered)[0])
-
-    def _from_chief(self, tensors: list[tf.Tensor]) -> list[tf.Tensor]:
-        """The values replica 0 (on the chief) holds, on every worker."""
-        return [g[0] for g in self._gather([tf.expand_dims(t, 0) for t in tensors])]
+    def _agreed(self, logs: dict[str, float]) -> dict[str, float]:
+        """The chief's logs, so early stopping and schedules decide alike on every worker
+        (the scikit-learn metrics are computed on each worker's own predictions)."""
+        keys = sorted(logs)
+        values = from_chief(self.strategy, [tf.constant([logs[k] for k in keys], tf.float64)])
+        return {key: float(value) for key, value in zip(keys, values[0].numpy(), strict=True)}
 
     def _from_chief_into(self, variables: list[Any],
                          values: Sequence[np.ndarray] | None) -> None:
@@ -287,7 +289,7 @@ class _Loop:
         own = ([tf.convert_to_tensor(v.value) for v in variables] if values is None else
                [tf.convert_to_tensor(v, dtype=w.dtype) for v, w in zip(values, variables,
                                                                           strict=True)])
-        values = self._from_chief(own)
+        values = from_chief(self.strategy, own)
         for variable, value in zip(variables, values, strict=True):
             variable.assign(value)
 

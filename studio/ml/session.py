@@ -8,6 +8,8 @@ from which an interrupted run resumes with its optimizer state and whole history
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import math
 import os
@@ -24,7 +26,7 @@ import numpy as np
 
 from studio.core.cluster import Cluster
 from studio.core.control import TrainingControl
-from studio.core.events import EpochEnded, EventSink, TrainingEvent
+from studio.core.events import EpochEnded, EventSink, TrainingEnded, TrainingEvent
 from studio.core.history import write_history_csv
 from studio.core.project import Project
 from studio.core.run_events import EVENTS_FILE, EventFileWriter
@@ -40,17 +42,14 @@ from studio.core.run_record import (
     resumable_epochs,
     write_run,
 )
-from studio.ml.custom_loop import run_custom_loop
+from studio.ml.custom_loop import lost_workers_reported, run_custom_loop
 from studio.ml.datasets import load_dataset
 from studio.ml.model_io import save_keras
-from studio.ml.multiworker import join_cluster
+from studio.ml.multiworker import check_same, join_cluster
 from studio.ml.placement import ResolvedPlacement, resolve
 from studio.ml.runtime import enable_determinism
 from studio.ml.summary import build_model
 from studio.ml.training import TrainingResult, compile_model, run_training
-
-#: The file in which keras.callbacks.BackupAndRestore keeps the weights.
-BACKUP_WEIGHTS = "latest.weights.h5"
 
 #: The training engine: ``run_training`` (Keras ``fit``) or the multi-worker loop.
 Engine = Callable[..., TrainingResult]
@@ -59,13 +58,15 @@ Engine = Callable[..., TrainingResult]
 def train_project(project: Project, sink: EventSink, control: TrainingControl | None = None,
                   run_dir: Path | None = None, *, cluster: Cluster | None = None,
                   worker_timeout: float = 60.0,
-                  joined: Callable[[], None] | None = None) -> TrainingResult:
+                  joined: Callable[[], None] | None = None,
+                  project_dir: Path | None = None) -> TrainingResult:
     """Blocking; raises StudioError subclasses for problems the user can fix.
 
     With ``run_dir`` the run is recorded there and resumes from it when it holds an
     interrupted run of this project. With ``cluster`` this process is one worker of a
     multi-worker run (``run_dir`` required; ``joined`` is called once every worker has
-    joined): see ``_train_on_cluster``.
+    joined; ``project_dir``, the project file's folder, lets the workers compare projects
+    whose data lies at different places beside them): see ``_train_on_cluster``.
     """
     project.training.loss_for(project.dataset.info.task)  # refuse a mismatch before loading
     if project.training.deterministic:
@@ -74,7 +75,7 @@ def train_project(project: Project, sink: EventSink, control: TrainingControl | 
     if cluster is not None:
         assert run_dir is not None, "a multi-worker run needs a run folder"
         return _train_on_cluster(project, sink, control, run_dir, cluster, worker_timeout,
-                                 joined or (lambda: None))
+                                 joined or (lambda: None), project_dir)
     data = load_dataset(project.dataset, cancelled=lambda: control.stop_requested)
     where = resolve(project.devices)
     # The model, its optimizer and its metrics are made in the strategy's scope, so their
@@ -91,7 +92,7 @@ def train_project(project: Project, sink: EventSink, control: TrainingControl | 
 
 def _train_on_cluster(project: Project, sink: EventSink, control: TrainingControl,
                       run_dir: Path, cluster: Cluster, timeout: float,
-                      joined: Callable[[], None]) -> TrainingResult:
+                      joined: Callable[[], None], project_dir: Path | None) -> TrainingResult:
     """One worker of a multi-worker run, in the custom loop (``fit`` fails there in TF 2.21).
 
     Only the chief writes the run folder; the other workers keep theirs in a temporary folder
@@ -99,26 +100,43 @@ def _train_on_cluster(project: Project, sink: EventSink, control: TrainingContro
     """
     where = join_cluster(cluster, project.devices, timeout)
     joined()
-    data = load_dataset(project.dataset, cancelled=lambda: control.stop_requested)
-    folder = run_dir if cluster.is_chief else Path(tempfile.mkdtemp(
-        prefix=f"studio-{cluster.task_type}{cluster.task_index}-"))
-    fingerprint = json.dumps(project.to_dict(), sort_keys=True)
+    with lost_workers_reported():
+        # Before anything is built: variables are broadcast from the chief as they are made,
+        # which would wait forever (or fail obscurely) on a worker with another model.
+        check_same(where.strategy, json.dumps(project.to_dict(project_dir), sort_keys=True),
+                   "the workers were started with different projects or options: run the "
+                   "same project file with the same options on every worker.")
+        data = load_dataset(project.dataset, cancelled=lambda: control.stop_requested)
+        check_same(where.strategy, _data_digest(data),
+                   "the workers loaded different data (the project's files differ between "
+                   "the machines): give every worker the same data files.")
+        folder = run_dir if cluster.is_chief else Path(tempfile.mkdtemp(
+            prefix=f"studio-{cluster.task_type}{cluster.task_index}-"))
+        restored = _read_backup(project, data, where, folder) if cluster.is_chief else None
 
-    restored = _read_backup(project, data, where, folder) if cluster.is_chief else None
+        def engine(model: keras.Model, data: Any, config: Any, sink: EventSink,
+                   control: TrainingControl, **options: Any) -> TrainingResult:
+            return run_custom_loop(model, data, config, sink, control, restored=restored,
+                                   **options)
 
-    def engine(model: keras.Model, data: Any, config: Any, sink: EventSink,
-               control: TrainingControl, **options: Any) -> TrainingResult:
-        return run_custom_loop(model, data, config, sink, control, fingerprint=fingerprint,
-                               restored=restored, **options)
+        try:
+            with where.strategy.scope():
+                model = build_model(project.model, data.info, name=_model_name(project.name),
+                                    seed=project.dataset.seed, dtype_policy=where.dtype_policy)
+                return _train_in_folder(project, model, data, sink, control, folder, where,
+                                        engine)
+        finally:
+            if not cluster.is_chief:
+                shutil.rmtree(folder, ignore_errors=True)
 
-    try:
-        with where.strategy.scope():
-            model = build_model(project.model, data.info, name=_model_name(project.name),
-                                seed=project.dataset.seed, dtype_policy=where.dtype_policy)
-            return _train_in_folder(project, model, data, sink, control, folder, where, engine)
-    finally:
-        if not cluster.is_chief:
-            shutil.rmtree(folder, ignore_errors=True)
+
+def _data_digest(data: Any) -> str:
+    digest = hashlib.sha256()
+    for array in (data.x_train, data.y_train, data.x_val, data.y_val, data.x_test,
+                  data.y_test):
+        digest.update(str((array.shape, array.dtype)).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
 
 
 def _train_in_folder(project: Project, model: keras.Model, data: object, sink: EventSink,
@@ -158,7 +176,10 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
                         seed=project.dataset.seed, log_dir=run_dir / "tensorboard",
                         extra_callbacks=callbacks, prior_history=prior, placement=where)
     except BaseException as error:
-        events.close()
+        # Watchers of events.jsonl learn that the run ended, and why.
+        with contextlib.suppress(OSError):
+            events(TrainingEnded(len(rows), True, f"failed: {error}" if str(error)
+                                 else "failed"))
         # A crash or Ctrl+C leaves the backup behind, so the run can be resumed.
         ended: Status = "running" if isinstance(error, KeyboardInterrupt) else "failed"
         write_run(run_dir, record.with_progress(len(rows), rows[-1] if rows else {})
@@ -185,15 +206,17 @@ def _read_backup(project: Project, data: Any, where: ResolvedPlacement, run_dir:
                  ) -> list[np.ndarray] | None:
     """The weights and optimizer variables of the run's backup, read into a model made
     outside the multi-worker strategy (where loading would run collectives on this worker
-    alone); None when there is nothing to resume."""
-    path = run_dir / BACKUP_DIR / BACKUP_WEIGHTS
-    if not _history_to_resume(run_dir) or not path.is_file():
+    alone); None when there is nothing to resume. Keras' own BackupAndRestore reads it, so
+    its fallback to the previous backup (when the last one was torn) applies."""
+    if not _history_to_resume(run_dir) or not (run_dir / BACKUP_DIR).is_dir():
         return None
     model = build_model(project.model, data.info, name=_model_name(project.name),
                         seed=project.dataset.seed, dtype_policy=where.dtype_policy)
     compile_model(model, project.training, data.info.task, jit_compile=False)
     model.optimizer.build(model.trainable_variables)
-    model.load_weights(path)
+    backup = keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True)
+    backup.set_model(model)
+    backup.on_train_begin()
     return [np.asarray(v) for v in model.weights + model.optimizer.variables]
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
@@ -37,6 +39,7 @@ from studio.ui.training_view import format_duration
 POLL_MS = 500
 #: A run silent for this long is said to be possibly stalled (its writer may have died).
 QUIET_SECONDS = 120.0
+MAX_BATCH_POINTS = 200_000
 
 
 class RunMonitor(QWidget):
@@ -52,13 +55,17 @@ class RunMonitor(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._epochs = self._steps = 1
         self._metric = "accuracy"
-        self._started_at: float | None = None
-        self._last_at: float | None = None
+        self._started_at: float | None = None  # the writer's clock
+        self._last_at: float | None = None  # the writer's clock
+        #: This machine's clock when events last arrived (the writer's may differ).
+        self._last_seen = time.monotonic()
+        self._first_epoch = 0  # a resumed run's progress starts there
         self._latest: tuple[int, int] = (0, 0)  # (epoch, batch) of the newest progress
         self._rate = 0.0
         self._ended: TrainingEnded | None = None
-        #: Every point so far, to redraw the curves when a resumed run restarts an epoch.
-        self._batches: list[tuple[float, dict[str, float]]] = []
+        #: The batch points (x, loss, metric) so far, at most the newest MAX_BATCH_POINTS, to
+        #: redraw the curves when a resumed run starts again after its last saved epoch.
+        self._batches: deque[tuple[float, float, float]] = deque(maxlen=MAX_BATCH_POINTS)
         self._epoch_logs: dict[int, dict[str, float]] = {}
 
         self.banner = QLabel(f"<b>Remote run</b> · {folder} · written by another process; "
@@ -107,6 +114,7 @@ class RunMonitor(QWidget):
         for event, written in zip(events, self.reader.times, strict=True):
             self.on_event(event, written)
         if events:
+            self._last_seen = time.monotonic()
             self.loss_plot.redraw()
             self.metric_plot.redraw()
         self._show_status()
@@ -119,8 +127,9 @@ class RunMonitor(QWidget):
             self._started(event, when)
         elif isinstance(event, BatchEnded):
             x = event.epoch + event.step / event.steps_per_epoch
-            self._batches.append((x, dict(event.logs)))
-            self._plot_batch(x, event.logs)
+            point = (x, event.logs.get("loss", math.nan), event.logs.get(self._metric, math.nan))
+            self._batches.append(point)
+            self._plot_batch(*point)
             self._latest, self._rate = (event.epoch, event.step), event.samples_per_second
         elif isinstance(event, EpochEnded):
             self._epoch_logs[event.epoch] = dict(event.logs)
@@ -146,8 +155,9 @@ class RunMonitor(QWidget):
         titles = {"accuracy": "Accuracy", "mae": "Mean absolute error"}
         self.metric_plot.set_metric(titles.get(event.metric, event.metric), event.metric)
         # A resumed run starts again after its last saved epoch: drop what came later.
-        first = event.initial_epoch
-        self._batches = [(x, logs) for x, logs in self._batches if x <= first]
+        first = self._first_epoch = event.initial_epoch
+        self._batches = deque((p for p in self._batches if p[0] <= first),
+                              maxlen=MAX_BATCH_POINTS)
         self._epoch_logs = {e: logs for e, logs in self._epoch_logs.items() if e < first}
         self._replot()
         self._latest = (first, 0)
@@ -160,7 +170,8 @@ class RunMonitor(QWidget):
 
     def _forget(self) -> None:
         """The file was replaced: start over."""
-        self._batches, self._epoch_logs, self._ended = [], {}, None
+        self._batches.clear()
+        self._epoch_logs, self._ended = {}, None
         self._replot()
         self.log.clear()
 
@@ -168,15 +179,17 @@ class RunMonitor(QWidget):
     def _replot(self) -> None:
         for plot in (self.loss_plot, self.metric_plot):
             plot.clear_data()
-        for x, logs in self._batches:
-            self._plot_batch(x, logs)
+        if self._batches:
+            x, loss, metric = (np.array(column) for column in zip(*self._batches, strict=True))
+            for plot, values in ((self.loss_plot, loss), (self.metric_plot, metric)):
+                keep = np.isfinite(values)
+                plot.extend("batch", x[keep], values[keep])
         for epoch in sorted(self._epoch_logs):
             self._plot_epoch(epoch, self._epoch_logs[epoch])
 
-    def _plot_batch(self, x: float, logs: Mapping[str, float]) -> None:
-        for plot, key in ((self.loss_plot, "loss"), (self.metric_plot, self._metric)):
-            value = logs.get(key)
-            if value is not None:
+    def _plot_batch(self, x: float, loss: float, metric: float) -> None:
+        for plot, value in ((self.loss_plot, loss), (self.metric_plot, metric)):
+            if math.isfinite(value):
                 plot.append("batch", x, float(value))
 
     def _plot_epoch(self, epoch: int, logs: Mapping[str, float]) -> None:
@@ -195,7 +208,11 @@ class RunMonitor(QWidget):
                                     "run to start.")
             return
         epoch, step = self._latest
-        done = min(1.0, (epoch * self._steps + step) / max(1, self._epochs * self._steps))
+        total = max(1, self._epochs * self._steps)
+        done = min(1.0, (epoch * self._steps + step) / total)
+        # The time so far covers what this (possibly resumed) run did, not earlier epochs.
+        first = self._first_epoch * self._steps
+        done_here = max(0.0, (epoch * self._steps + step - first) / max(1, total - first))
         self.progress.setValue(int(done * 1000))
         self.progress.setFormat(f"{done:.0%}")
         last = self._last_at or self._started_at
@@ -210,10 +227,10 @@ class RunMonitor(QWidget):
                      f"ended early: {self._ended.reason or 'stopped'}")
             parts.append(state)
         else:
-            remaining = elapsed * (1 - done) / done if done > 0 else math.nan
+            remaining = elapsed * (1 - done_here) / done_here if done_here > 0 else math.nan
             if math.isfinite(remaining):
                 parts.append(f"about {format_duration(remaining)} left")
-            quiet = time.time() - last
+            quiet = time.monotonic() - self._last_seen
             parts.append(f"last update {format_duration(quiet)} ago" if quiet < QUIET_SECONDS
                          else f"no update for {format_duration(quiet)}: the run may have "
                          "stopped")

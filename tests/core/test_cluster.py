@@ -58,4 +58,9 @@ def test_a_port_in_use_on_this_machine_is_refused():
         with pytest.raises(ClusterError, match=f"port {port} .* already in use"):
             check_port_free(f"localhost:{port}")
     check_port_free(f"localhost:{port}")  # free again
-    check_port_free("some-other-machine:1")  # not checked: not this machine
+    with socket.socket() as server:
+        server.bind(("", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        with pytest.raises(ClusterError, match="already in use"):
+            check_port_free(f"10.1.2.3:{port}")  # this task's address by another name

@@ -146,6 +146,42 @@ def test_workers_with_different_projects_refuse_to_train(cluster):
         assert "different projects or options" in err
 
 
+def test_workers_whose_data_differs_refuse_to_train(cluster, tmp_path):
+    """The same project file beside different CSV files: the data check stops both."""
+    from dataclasses import replace
+
+    from studio.core.csv_table import CsvImportSettings
+    from studio.core.dataset_catalog import DatasetInfo
+    from studio.core.dataset_spec import CsvSource, DatasetSpec
+    from studio.core.defaults import default_project
+    from studio.core.model_spec import LayerSpec, ModelSpec
+    from studio.core.project import save_project
+
+    paths = []
+    for name, flip in (("a", 0), ("b", 1)):
+        folder = tmp_path / name
+        (folder / "data").mkdir(parents=True)
+        rows = ["width,size"] + [f"{i % 9 + 1},{'big' if (i % 9 > 4) != flip else 'small'}"
+                                 for i in range(90)]
+        (folder / "data" / "things.csv").write_text("\n".join(rows) + "\n")
+        recorded = DatasetInfo("things", "things.csv", "classification", (1,), 2, 90, "",
+                               ("big", "small"))
+        project = replace(
+            default_project(),
+            dataset=DatasetSpec(CsvSource(folder / "data" / "things.csv",
+                                          CsvImportSettings("size"), recorded)),
+            model=ModelSpec((LayerSpec.create("Dense", units=4),
+                             LayerSpec.create("Dense", units=2, activation="softmax"))))
+        save_project(project, folder / "things.json")
+        paths.append(folder / "things.json")
+    assert paths[0].read_text() == paths[1].read_text()
+    chief = cluster(0, project=paths[0], output=tmp_path / "a" / "run")
+    worker = cluster(1, project=paths[1], output=tmp_path / "b" / "run")
+    for code, _out, err in (_finish(chief), _finish(worker)):
+        assert code == 2, err[-3000:]
+        assert "the workers loaded different data" in err
+
+
 def test_a_worker_alone_gives_up_after_the_timeout(tmp_path):
     port = _free_ports(2)
     started = time.monotonic()
