@@ -151,3 +151,14 @@ def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ProjectError(f"training.{name} must be one of {', '.join(choices)}; "
                            f"got {value!r}.")
+
+
+#: Words in a metric's name that mean "higher is better" (accuracy, AUC, F1, R², IoU ...).
+HIGHER_IS_BETTER_WORDS = ("acc", "auc", "precision", "recall", "f1", "r2", "iou", "dice")
+
+
+def higher_is_better(metric: str) -> bool:
+    """True for accuracy-like metric names, False for loss- and error-like ones (what early
+    stopping and the best checkpoint must be told: Keras refuses to guess for most names)."""
+    name = metric.lower()
+    return any(word in name for word in HIGHER_IS_BETTER_WORDS)

@@ -12,6 +12,7 @@ next must be the same everywhere: ``from_chief`` hands every worker the chief's 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Sequence
@@ -60,6 +61,13 @@ def join_cluster(cluster: Cluster, placement: Placement, timeout: float) -> Reso
 
 def gather(strategy: tf.distribute.Strategy, values: Sequence[tf.Tensor]) -> list[tf.Tensor]:
     """Every replica's ``values`` (each rank 1 or more), concatenated in replica order."""
+    result = _gatherer(strategy)(list(values))
+    return list(strategy.experimental_local_results(result)[0])
+
+
+@functools.lru_cache(maxsize=4)
+def _gatherer(strategy: tf.distribute.Strategy) -> Any:
+    """One tf.function per strategy, traced once per kind of input (not once per call)."""
     def gather_all(tensors: list[tf.Tensor]) -> Any:
         def replica(ts: list[tf.Tensor]) -> list[tf.Tensor]:
             context = tf.distribute.get_replica_context()
@@ -68,8 +76,7 @@ def gather(strategy: tf.distribute.Strategy, values: Sequence[tf.Tensor]) -> lis
                                                            axis=0)
             return gathered
         return strategy.run(replica, args=(tensors,))
-    result = tf.function(gather_all)(list(values))
-    return list(strategy.experimental_local_results(result)[0])
+    return tf.function(gather_all, reduce_retracing=True)
 
 
 def from_chief(strategy: tf.distribute.Strategy, tensors: Sequence[tf.Tensor]

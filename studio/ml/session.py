@@ -42,6 +42,7 @@ from studio.core.run_record import (
     resumable_epochs,
     write_run,
 )
+from studio.core.training_config import higher_is_better
 from studio.ml.custom_loop import lost_workers_reported, run_custom_loop
 from studio.ml.datasets import load_dataset
 from studio.ml.model_io import save_keras
@@ -169,6 +170,7 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
         backup,
         _FiniteCheckpoint(str(checkpoints / "last.keras")),
         _FiniteCheckpoint(str(checkpoints / "best.keras"), monitor=monitor,
+                          mode="max" if higher_is_better(monitor) else "min",
                           save_best_only=True),
     ]
     try:

@@ -14,7 +14,7 @@ from studio.core.control import TrainingControl
 from studio.core.dataset_catalog import Task
 from studio.core.errors import OutOfMemory
 from studio.core.events import EpochEnded, EventSink, TrainingEnded, TrainingStarted
-from studio.core.training_config import TrainingConfig
+from studio.core.training_config import TrainingConfig, higher_is_better
 from studio.ml.callback import StudioCallback, TrainingStopped
 from studio.ml.datasets import LoadedData
 from studio.ml.normalization import adapt_normalization
@@ -223,6 +223,7 @@ def training_callbacks(config: TrainingConfig, data: LoadedData, log_dir: Path |
     if config.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor=config.monitor, patience=config.patience,
+            mode="max" if higher_is_better(config.monitor) else "min",
             restore_best_weights=config.restore_best_weights, verbose=0))
     if config.tensorboard and log_dir is not None:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), histogram_freq=0,

@@ -30,6 +30,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 
+from studio.core.training_config import higher_is_better
 from studio.ui import plot_export
 from studio.ui.curve_buffer import CurveBuffer, PeakDecimator, SmoothedCurveBuffer
 
@@ -51,13 +52,9 @@ DEFAULT_SMOOTHING = 0.6  # TensorBoard's default
 # Longer series are handed to pyqtgraph as their min/max envelope (see PeakDecimator).
 DECIMATE_ABOVE = 20_000
 # Metrics where a larger value is better; anything else (losses, errors) is minimised.
-_HIGHER_IS_BETTER_WORDS = ("acc", "auc", "precision", "recall", "f1", "r2", "iou", "dice")
-
-
 def guess_higher_is_better(metric: str) -> bool:
     """True for accuracy-like metric names, False for loss- and error-like ones."""
-    name = metric.lower()
-    return any(word in name for word in _HIGHER_IS_BETTER_WORDS)
+    return higher_is_better(metric)
 
 
 def _format_x(x: float) -> str:

@@ -82,3 +82,11 @@ def test_atomic_write_keeps_the_file_permissions(tmp_path):
     fresh = tmp_path / "fresh.json"
     atomic_write_text(fresh, "x")
     assert stat.S_IMODE(fresh.stat().st_mode) & 0o044, "new files are not private (0600)"
+
+
+def test_which_way_a_metric_improves():
+    from studio.core.training_config import higher_is_better
+
+    assert all(map(higher_is_better, ["val_accuracy", "val_auc", "val_f1", "val_r2",
+                                      "precision"]))
+    assert not any(map(higher_is_better, ["val_loss", "mae", "val_rmse", "loss"]))

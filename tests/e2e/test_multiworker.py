@@ -83,7 +83,11 @@ def _digest(stdout):
 
 def test_two_workers_train_the_same_model_and_only_the_chief_writes(cluster, tmp_path):
     project = json.loads(default_project_path().read_text())
-    project["training"].update(metrics=["precision"], tensorboard=True)
+    # Batch normalisation (per-replica statistics) and early stopping on a scikit-learn
+    # metric: both must end the same on every worker.
+    project["model"]["layers"].insert(1, {"type": "BatchNormalization", "params": {}})
+    project["training"].update(metrics=["precision"], tensorboard=True, early_stopping=True,
+                               monitor="val_precision", patience=5)
     path = tmp_path / "project.json"
     path.write_text(json.dumps(project))
     chief, worker = cluster(0, epochs=3, project=path), cluster(1, epochs=3, project=path)
@@ -137,6 +141,22 @@ def test_a_killed_worker_stops_the_other_and_a_rerun_resumes(cluster, tmp_path):
     rows = _rows(run / "history.csv")
     assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"], "no epoch lost or repeated"
     assert done_before >= 1
+
+
+def test_when_the_chief_dies_the_worker_stops_within_the_timeout(cluster, tmp_path):
+    run = tmp_path / "run"
+    chief, worker = cluster(0, epochs=4), cluster(1, epochs=4)
+    deadline = time.monotonic() + TIMEOUT
+    while (resumable_epochs(run) or 0) < 1 and time.monotonic() < deadline:
+        assert worker.poll() is None, worker.communicate()[1][-3000:]
+        time.sleep(0.05)
+    os.kill(chief.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    code, _out, err = _finish(worker)
+    assert time.monotonic() - killed < 30 + 15
+    assert code == 1 and "stopped answering" in err
+    left = [p.name for p in cluster.scratch.iterdir() if p.name.startswith("studio-")]
+    assert left == [], "the worker removed its temporary folder even so"
 
 
 def test_workers_with_different_projects_refuse_to_train(cluster):

@@ -122,3 +122,19 @@ def test_normalization_is_adapted_on_the_training_split_before_training(quick_pr
     np.testing.assert_allclose(np.ravel(layer.mean), data.x_train.mean(axis=0), atol=1e-5)
     assert not np.allclose(np.ravel(layer.mean),
                            np.concatenate([data.x_train, data.x_val]).mean(axis=0), atol=1e-5)
+
+
+def test_early_stopping_is_told_which_way_a_metric_improves(quick_project):
+    """Keras refuses to guess for names such as val_precision: training would fail."""
+    import keras
+
+    from studio.ml.training import training_callbacks
+
+    data = load_dataset(quick_project.dataset)
+    for monitor, mode in (("val_precision", "max"), ("val_accuracy", "max"),
+                          ("val_loss", "min"), ("val_mae", "min")):
+        config = replace(quick_project.training, early_stopping=True, monitor=monitor,
+                         metrics=("precision",))
+        stop = next(c for c in training_callbacks(config, data, None)
+                    if isinstance(c, keras.callbacks.EarlyStopping))
+        assert stop.mode == mode, monitor
