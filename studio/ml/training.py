@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from studio.core.control import TrainingControl
 from studio.core.dataset_catalog import Task
-from studio.core.errors import OutOfMemory
+from studio.core.errors import OutOfMemory, StudioError
 from studio.core.events import EpochEnded, EventSink, TrainingEnded, TrainingStarted
 from studio.core.training_config import TrainingConfig, higher_is_better
 from studio.ml.callback import StudioCallback, TrainingStopped
@@ -226,6 +226,19 @@ def training_callbacks(config: TrainingConfig, data: LoadedData, log_dir: Path |
             mode="max" if higher_is_better(config.monitor) else "min",
             restore_best_weights=config.restore_best_weights, verbose=0))
     if config.tensorboard and log_dir is not None:
+        _require_tensorboard()
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), histogram_freq=0,
                                                      write_graph=False))
     return callbacks
+
+
+def _require_tensorboard() -> None:
+    """Keras' TensorBoard callback needs the tensorboard package, which the studio does not
+    require: say so before training rather than fail in its first epoch."""
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        raise StudioError("The training settings ask for TensorBoard logs, which need the "
+                          "tensorboard package: install it (pip install "
+                          "'training-studio[tensorboard]') or turn 'TensorBoard logs' off.") \
+            from None

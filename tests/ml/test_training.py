@@ -138,3 +138,22 @@ def test_early_stopping_is_told_which_way_a_metric_improves(quick_project):
         stop = next(c for c in training_callbacks(config, data, None)
                     if isinstance(c, keras.callbacks.EarlyStopping))
         assert stop.mode == mode, monitor
+
+
+def test_tensorboard_logs_without_tensorboard_installed_say_what_to_do(quick_project,
+                                                                       monkeypatch,
+                                                                       tmp_path):
+    import sys
+
+    import pytest
+
+    from studio.core.errors import StudioError
+    from studio.ml.training import training_callbacks
+
+    data = load_dataset(quick_project.dataset)
+    config = replace(quick_project.training, tensorboard=True)
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if not installed
+    with pytest.raises(StudioError, match=r"tensorboard package.*\[tensorboard\]"):
+        training_callbacks(config, data, tmp_path)
+    monkeypatch.undo()
+    assert training_callbacks(config, data, tmp_path)  # installed here (the test extra)
