@@ -60,8 +60,10 @@ def run_app(project_path: str | None = None) -> int:
     QApplication.setWindowIcon(app_icon())  # every window's icon; the desktop entry names the same
     QApplication.setDesktopFileName("training-studio")
     # Logged to a file, shown in a dialog, and the window keeps running.
-    crashes = install_crash_handling(app)
+    windows: list[MainWindow] = []
+    crashes = install_crash_handling(app, lambda: windows[0] if windows else None)
     window, error = create_window(project_path)
+    windows.append(window)
     if crashes.log.note:  # the log folder was not writable
         window.session.notice(crashes.log.note)
     # Whatever ends the event loop, no QThread may outlive it.

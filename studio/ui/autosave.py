@@ -37,6 +37,9 @@ def is_live(recovery: Recovery) -> bool:
     if recovery.pid == os.getpid():
         return recovery.session in _live_sessions
     started = _started(recovery.pid)
+    if not recovery.process_started:
+        # Its writer could not tell its start time: a running process with its pid counts.
+        return started > 0
     # A pid is reused after a reboot: only the same process, started at the same time, counts.
     return started > 0 and abs(started - recovery.process_started) < 2.0
 

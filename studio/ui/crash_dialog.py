@@ -168,6 +168,8 @@ class CrashHandler(QObject):
         try:
             dialog = CrashDialog(report, self.log, self.parent_window())
             dialog.finished.connect(lambda _result, d=dialog: self._closed(d))
+            # Deleted with a parent that closed first: it never emits finished.
+            dialog.destroyed.connect(lambda _obj=None, key=report.key: self._forget(key))
             self.dialogs[report.key] = dialog
             dialog.show()
             dialog.raise_()
@@ -177,6 +179,9 @@ class CrashHandler(QObject):
             self._fallback("showing the error dialog", error)
         finally:
             self._showing = False
+
+    def _forget(self, key: tuple[str, str, str]) -> None:
+        self.dialogs.pop(key, None)
 
     def _closed(self, dialog: CrashDialog) -> None:
         if dialog.ignore.isChecked():
@@ -192,10 +197,13 @@ class CrashHandler(QObject):
             pass  # nothing left to tell
 
 
-def install_crash_handling(app: QObject) -> CrashHandler:
+def install_crash_handling(app: QObject,
+                           parent_window: Callable[[], QWidget | None] | None = None
+                           ) -> CrashHandler:
     """Open the log file (in the user's log folder, else a fallback) and take over the
-    exception hooks for the application's lifetime."""
-    handler = CrashHandler(open_log(app_dirs.log_dir()), parent=app)
+    exception hooks for the application's lifetime. ``parent_window``: the long-lived window
+    the dialogs belong to (a short-lived dialog's closing would delete them)."""
+    handler = CrashHandler(open_log(app_dirs.log_dir()), parent_window, parent=app)
     _log.info("Training Studio %s starting", __version__)
     handler.install()
     return handler

@@ -105,9 +105,15 @@ class _SelfTest:
         settings.setValue("runs/root", str(self.folder / "runs"))
         project = default_project()
         project = replace(project, training=replace(project.training, epochs=1))
+        # The user's own log and recovery files are never read or touched by a self-test
+        # (platformdirs reads these at each call).
+        for variable in ("XDG_DATA_HOME", "XDG_STATE_HOME"):
+            os.environ[variable] = str(self.folder / variable.lower())
+        QTimer.singleShot(int(self.timeout_s * 1000), self._timed_out)
         window = self.window = MainWindow(project, None, settings)
         window.ask_unsaved = lambda _action, _subject: "discard"
         window.ask_resume = lambda _text: False
+        window.ask_recover = lambda _text: False
         window.ml.load_failed.connect(lambda message: self._fail(
             f"TensorFlow did not load: {message}"))
         window.training_finished.connect(self._trained)
@@ -118,7 +124,6 @@ class _SelfTest:
         self._poll = QTimer(window)
         self._poll.timeout.connect(self._train_when_ready)
         self._poll.start(100)
-        QTimer.singleShot(int(self.timeout_s * 1000), self._timed_out)
 
     def _train_when_ready(self) -> None:
         if self._done or not self.window.can_train()[0]:

@@ -150,8 +150,9 @@ class WindowSession(QObject):
         document = self.window.document
         document.replace(recovery.project, recovery.original_path)
         document.undo_stack.resetClean()  # unsaved: Save writes them to the original file
-        self.autosave.save_now()  # this session's own copy, before the old one goes
-        discard(recovery.file)
+        # This session's own copy first; the old file goes only once that copy is written.
+        if self.autosave.save_now() is not None:
+            discard(recovery.file)
         where = recovery.original_path or "a new file"
         self.window.statusBar().showMessage(
             f"Restored the unsaved changes; save to keep them in {where}.", 15000)

@@ -184,3 +184,25 @@ def test_a_read_only_log_folder_does_not_stop_the_window(monkeypatch, tmp_path, 
     finally:
         crashes.uninstall()
         close_log()
+
+
+def test_a_dialog_deleted_with_its_parent_frees_its_place(qtbot, tmp_path):
+    """A crash dialog parented to a short-lived window dies with it (without emitting
+    finished): the next crash must still get a dialog."""
+    from PySide6.QtWidgets import QDialog
+
+    short_lived = QDialog()
+    crashes = CrashHandler(open_log(tmp_path / "log"), parent_window=lambda: short_lived)
+    try:
+        crashes.handle(*_raise(ValueError, "while the dialog was open"))
+        assert len(crashes.dialogs) == 1
+        short_lived.deleteLater()
+        qtbot.waitUntil(lambda: not crashes.dialogs, timeout=3000)
+        short_lived = None  # the application's main window, in real use
+        crashes.handle(*_raise(ValueError, "while the dialog was open"))
+        assert len(crashes.dialogs) == 1
+        assert next(iter(crashes.dialogs.values())).isVisible()
+    finally:
+        for dialog in list(crashes.dialogs.values()):
+            dialog.close()
+        close_log()

@@ -222,3 +222,22 @@ def _dead_pid():
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
     return int(done.stdout)
+
+
+def test_a_running_writer_whose_start_time_is_unknown_is_not_taken_for_a_crash(tmp_path):
+    """Another studio still running (its start time could not be read when it saved): its
+    recovery file must not be offered, and so never deleted, by this one."""
+    import os
+    import time
+
+    from studio.core.defaults import default_project
+    from studio.core.recovery import Recovery
+    from studio.ui.autosave import is_live
+
+    def recovery(pid, started):
+        return Recovery(tmp_path / "r.json", default_project(), None, time.time(), pid,
+                        started, "other-session")
+
+    assert is_live(recovery(os.getppid(), 0.0))  # the parent process runs
+    assert not is_live(recovery(os.getppid(), 1.0))  # started long ago: a reused pid
+    assert not is_live(recovery(2**22 + 12345, 0.0))  # no such process

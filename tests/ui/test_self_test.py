@@ -18,7 +18,15 @@ def _self_test(extra_env: dict[str, str] | None = None,
 
 
 def test_self_test_trains_one_epoch_and_exits_zero():
+    # Work a crash left for the user: the self-test must neither ask about it (nobody could
+    # answer offscreen) nor delete it.
+    from studio.core import app_dirs
+
+    left = app_dirs.recovery_dir() / "crashed-session.json"
+    left.parent.mkdir(parents=True, exist_ok=True)
+    left.write_text("{}")
     done = _self_test()
+    assert left.read_text() == "{}"
     assert done.returncode == 0, done.stderr[-3000:]
     assert "training 'Digits CNN' for one epoch" in done.stdout
     assert "trained 1 epoch(s)" in done.stdout
