@@ -30,7 +30,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 
-from studio.core.training_config import higher_is_better
+# (renamed: the plot's own ``higher_is_better`` argument overrides the guess)
+from studio.core.training_config import higher_is_better as guess_higher_is_better
 from studio.ui import plot_export
 from studio.ui.curve_buffer import CurveBuffer, PeakDecimator, SmoothedCurveBuffer
 
@@ -52,11 +53,6 @@ DEFAULT_SMOOTHING = 0.6  # TensorBoard's default
 # Longer series are handed to pyqtgraph as their min/max envelope (see PeakDecimator).
 DECIMATE_ABOVE = 20_000
 # Metrics where a larger value is better; anything else (losses, errors) is minimised.
-def guess_higher_is_better(metric: str) -> bool:
-    """True for accuracy-like metric names, False for loss- and error-like ones."""
-    return higher_is_better(metric)
-
-
 def _format_x(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
 

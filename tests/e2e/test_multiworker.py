@@ -117,13 +117,18 @@ def test_two_workers_train_the_same_model_and_only_the_chief_writes(cluster, tmp
     assert model.predict(np.zeros((1, 8, 8, 1)), verbose=0).shape == (1, 10)
 
 
+def _wait_for_a_saved_epoch(run, process):
+    """Until the chief has backed up an epoch (``process`` must still run meanwhile)."""
+    deadline = time.monotonic() + TIMEOUT
+    while (resumable_epochs(run) or 0) < 1 and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        time.sleep(0.05)
+
+
 def test_a_killed_worker_stops_the_other_and_a_rerun_resumes(cluster, tmp_path):
     run = tmp_path / "run"
     chief, worker = cluster(0, epochs=4), cluster(1, epochs=4)
-    deadline = time.monotonic() + TIMEOUT
-    while (resumable_epochs(run) or 0) < 1 and time.monotonic() < deadline:
-        assert chief.poll() is None, chief.communicate()[1][-3000:]
-        time.sleep(0.05)
+    _wait_for_a_saved_epoch(run, chief)
     time.sleep(0.5)  # into the next epoch
     os.kill(worker.pid, signal.SIGKILL)
     killed = time.monotonic()
@@ -146,10 +151,7 @@ def test_a_killed_worker_stops_the_other_and_a_rerun_resumes(cluster, tmp_path):
 def test_when_the_chief_dies_the_worker_stops_within_the_timeout(cluster, tmp_path):
     run = tmp_path / "run"
     chief, worker = cluster(0, epochs=4), cluster(1, epochs=4)
-    deadline = time.monotonic() + TIMEOUT
-    while (resumable_epochs(run) or 0) < 1 and time.monotonic() < deadline:
-        assert worker.poll() is None, worker.communicate()[1][-3000:]
-        time.sleep(0.05)
+    _wait_for_a_saved_epoch(run, worker)
     os.kill(chief.pid, signal.SIGKILL)
     killed = time.monotonic()
     code, _out, err = _finish(worker)

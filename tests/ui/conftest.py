@@ -24,3 +24,17 @@ def window(qtbot):
     qtbot.waitUntil(lambda: win.can_train()[0], timeout=60000)
     yield win
     win.close()
+
+
+@pytest.fixture
+def active_window(qtbot):
+    """The real window, shown and active (keys reach it), without TensorFlow."""
+    from PySide6.QtWidgets import QApplication
+
+    win = MainWindow(quick_project())
+    win.ask_unsaved = lambda action, subject: "discard"
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=5000)
+    return win

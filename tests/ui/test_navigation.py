@@ -8,9 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QWidget
 
-from studio.ui.main_window import MainWindow
 from studio.ui.navigation import first_focusable
-from tests.ui.conftest import quick_project
 from tests.ui.test_accessibility import populated  # noqa: F401 - the filled-in window
 
 
@@ -21,14 +19,8 @@ def focused() -> QWidget:
 
 
 @pytest.fixture
-def main(qtbot):
-    window = MainWindow(quick_project())
-    window.ask_unsaved = lambda action, subject: "discard"
-    qtbot.addWidget(window)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
-    return window
+def main(active_window):
+    return active_window
 
 
 def test_ctrl_and_a_number_shows_that_tab_with_the_focus_in_it(main, qtbot):

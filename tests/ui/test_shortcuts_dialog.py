@@ -10,22 +10,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMenu
 
-from studio.ui.main_window import MainWindow
 from studio.ui.shortcuts_dialog import ShortcutsDialog, key_text, mnemonic, plain
-from tests.ui.conftest import quick_project
 
 
 @pytest.fixture
-def main(qtbot):
-    """The real window, without TensorFlow (the keys do not need it)."""
-    window = MainWindow(quick_project())
-    window.ask_unsaved = lambda action, subject: "discard"
-    qtbot.addWidget(window)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
-    window.training.create_plots()
-    return window
+def main(active_window):
+    """The real window, without TensorFlow (the keys do not need it), with its plots."""
+    active_window.training.create_plots()
+    return active_window
 
 
 def keyed_actions(window) -> list[QAction]:
