@@ -4,4 +4,5 @@ import sys
 
 from studio.app import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a training process imports it (multiprocessing)
+    sys.exit(main())

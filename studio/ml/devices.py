@@ -172,6 +172,16 @@ def apply_memory_policy(policy: MemoryPolicy, source: DeviceSource | None = None
     return results
 
 
+def leave_gpu_memory_to_training(source: DeviceSource | None = None
+                                 ) -> list[MemoryPolicyResult]:
+    """For the window's process, whose trainings run in child processes: take GPU memory
+    as needed rather than nearly all of it at first use (TensorFlow's default), so that the
+    children get the GPU. Called before anything initialises the GPUs."""
+    source = source or TensorFlowDevices()
+    names = [_name(device) for device in source.list_gpus()]
+    return apply_memory_policy(MemoryPolicy(growth=dict.fromkeys(names, True)), source)
+
+
 def forget_applied_policy() -> None:
     """For tests: pretend this process has applied nothing yet."""
     with _in_effect_lock:

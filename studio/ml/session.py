@@ -49,6 +49,7 @@ from studio.ml.model_io import save_keras
 from studio.ml.multiworker import check_same, join_cluster
 from studio.ml.placement import ResolvedPlacement, resolve
 from studio.ml.runtime import enable_determinism
+from studio.ml.safety_files import BudgetedSaves
 from studio.ml.summary import build_model
 from studio.ml.training import TrainingResult, compile_model, run_training
 
@@ -125,7 +126,7 @@ def _train_on_cluster(project: Project, sink: EventSink, control: TrainingContro
                 model = build_model(project.model, data.info, name=_model_name(project.name),
                                     seed=project.dataset.seed, dtype_policy=where.dtype_policy)
                 return _train_in_folder(project, model, data, sink, control, folder, where,
-                                        engine)
+                                        engine, every_epoch=True)
         finally:
             if not cluster.is_chief:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -142,7 +143,9 @@ def _data_digest(data: Any) -> str:
 
 def _train_in_folder(project: Project, model: keras.Model, data: object, sink: EventSink,
                      control: TrainingControl, run_dir: Path, where: ResolvedPlacement,
-                     engine: Engine) -> TrainingResult:
+                     engine: Engine, *, every_epoch: bool = False) -> TrainingResult:
+    """``every_epoch``: write the safety files after every epoch, whatever it costs (see
+    ``safety_files``)."""
     prior = _history_to_resume(run_dir)
     previous = read_run(run_dir) if prior else None
     record = (replace(previous, status="running", pid=os.getpid()) if previous is not None
@@ -166,13 +169,12 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
     checkpoints.mkdir(exist_ok=True)
     backup = keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True)
     backup.async_safe = True  # it saves per epoch: its batch hook does nothing
-    callbacks = [
-        backup,
-        _FiniteCheckpoint(str(checkpoints / "last.keras")),
-        _FiniteCheckpoint(str(checkpoints / "best.keras"), monitor=monitor,
-                          mode="max" if higher_is_better(monitor) else "min",
-                          save_best_only=True),
-    ]
+    last = _FiniteCheckpoint(str(checkpoints / "last.keras"))
+    best = _FiniteCheckpoint(str(checkpoints / "best.keras"), monitor=monitor,
+                             mode="max" if higher_is_better(monitor) else "min",
+                             save_best_only=True)
+    # Every worker of a cluster must save at the same epochs, so they are not budgeted there.
+    callbacks = ([backup, last, best] if every_epoch else [BudgetedSaves(backup, last, best)])
     try:
         result = engine(model, data, config, recording_sink, control,
                         seed=project.dataset.seed, log_dir=run_dir / "tensorboard",

@@ -49,9 +49,15 @@ class _MlWorker(QObject):
     @Slot()
     def load(self) -> None:
         try:
-            from studio.ml.devices import inventory
+            from studio.ml import training_process
+            from studio.ml.devices import inventory, leave_gpu_memory_to_training
 
             report = inventory()
+            if training_process.available():
+                # Trainings run in child processes: they need the GPUs' memory, and the
+                # server they are forked from should import TensorFlow before the first.
+                leave_gpu_memory_to_training()
+                training_process.warm_up()
         except Exception as error:  # an unusable TensorFlow install must not kill the UI
             self.load_failed.emit(f"TensorFlow could not be loaded: {error}")
             return

@@ -1,4 +1,9 @@
-"""Runs ``studio.ml.session.train_project`` on its own QThread and reports through signals.
+"""Runs ``studio.ml.session.train_project`` off the UI thread and reports through signals.
+
+Each training runs in a child process (``studio.ml.training_process``) watched from a QThread,
+so that the window keeps its interpreter to itself and every run's memory returns when it
+ends. Where a platform cannot fork from a server (Windows), or a test must reach into the
+engine, ``SEPARATE_PROCESS`` is False and the training runs on the QThread itself.
 
 Training events cross to the UI as queued signals (already throttled at the source). The
 public ``finished`` and ``failed`` signals are emitted only after the thread has ended, so a
@@ -7,6 +12,9 @@ listener may start the next run or quit at once.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
@@ -16,13 +24,24 @@ from PySide6.QtCore import QObject, Signal, Slot
 from studio.core.control import TrainingControl
 from studio.core.devices import MemoryPolicy
 from studio.core.errors import OutOfMemory, StudioError
-from studio.core.events import TrainingEvent
 from studio.core.project import Project
+from studio.core.run_record import MODEL_FILE
+from studio.ml import training_process
 from studio.workers.worker_thread import WorkerThread
+
+#: Train in a child process (see the module's docstring).
+SEPARATE_PROCESS = training_process.available()
+#: How long closing the window waits for a stopped child to save and exit before killing it.
+STOP_GRACE_S = 60.0
 
 
 class _TrainingWorker(QObject):
-    """Lives on the training thread; ends the thread's event loop when training is over."""
+    """Lives on the training thread; ends the thread's event loop when training is over.
+
+    ``outcome`` is ("finished", TrainingResult), ("failed", (message, details)) or
+    ("out_of_memory", (message, batch size)); it is read after the thread has ended, so no
+    lock is needed.
+    """
 
     training_event = Signal(object)
     memory_policy_applied = Signal(object)  # list[MemoryPolicyResult]
@@ -34,17 +53,18 @@ class _TrainingWorker(QObject):
         self._run_dir = run_dir
         self._control = control
         self._memory_policy = memory_policy
-        #: ("finished", TrainingResult), ("failed", (message, details)) or ("out_of_memory",
-        #: (message, batch size)); read after the thread has ended, so no lock is needed.
         self.outcome: tuple[str, Any] | None = None
 
-    def _emit_event(self, event: TrainingEvent) -> None:
-        self.training_event.emit(event)
+    def command(self, *message: Any) -> None:
+        """A command for the training (the control object carries it here; see below)."""
+
+    def stop_now(self) -> None:
+        """The training did not stop in time: end it the hard way if that is possible."""
 
     @Slot()
     def run(self) -> None:
         try:
-            self.outcome = ("finished", self._train())
+            self.outcome = self._train()
         except OutOfMemory as error:
             self.outcome = ("out_of_memory", (str(error), error.batch_size))
         except StudioError as error:
@@ -55,14 +75,83 @@ class _TrainingWorker(QObject):
         finally:
             self.thread().quit()
 
-    def _train(self) -> Any:
+    def _train(self) -> tuple[str, Any]:
         from studio.ml.devices import apply_memory_policy
         from studio.ml.session import train_project
 
         # Applied right before the first training, while TensorFlow has not yet
         # initialised the GPUs; afterwards TensorFlow refuses the change.
         self.memory_policy_applied.emit(apply_memory_policy(self._memory_policy))
-        return train_project(self._project, self._emit_event, self._control, self._run_dir)
+        return "finished", train_project(self._project, self.training_event.emit,
+                                         self._control, self._run_dir)
+
+
+class _ProcessWorker(_TrainingWorker):
+    """Watches a training child process from the training thread: its messages become
+    signals, and the runner's commands go to it."""
+
+    def __init__(self, project: Project, control: TrainingControl,
+                 memory_policy: MemoryPolicy, run_dir: Path | None) -> None:
+        super().__init__(project, control, memory_policy, run_dir)
+        self._lock = threading.Lock()
+        self._process: training_process.TrainingProcess | None = None
+        self._pending: list[tuple[Any, ...]] = []  # commands given before the child started
+        self._killed = False
+
+    def command(self, *message: Any) -> None:
+        with self._lock:
+            if self._process is None:
+                self._pending.append(message)
+            else:
+                self._process.command(*message)
+
+    def stop_now(self) -> None:
+        with self._lock:
+            self._killed = True
+            if self._process is not None:
+                self._process.kill()
+
+    def _train(self) -> tuple[str, Any]:
+        scratch = None if self._run_dir is not None else Path(tempfile.mkdtemp(
+            prefix="studio-run-"))
+        run_dir = self._run_dir or scratch
+        assert run_dir is not None
+        try:
+            return self._watch(run_dir)
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+    def _watch(self, run_dir: Path) -> tuple[str, Any]:
+        process = training_process.TrainingProcess(self._project, self._memory_policy,
+                                                   run_dir)
+        with self._lock:
+            self._process = process
+            for message in self._pending:
+                process.command(*message)
+            if self._killed:
+                process.kill()
+        outcome: tuple[str, Any] | None = None
+        for kind, payload in process.messages():
+            if kind == "event":
+                self.training_event.emit(payload)
+            elif kind == "memory_policy":
+                self.memory_policy_applied.emit(payload)
+            else:
+                outcome = (kind, payload)
+        code = process.wait()
+        if outcome is None:
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            return "failed", (
+                f"The training process ended unexpectedly ({how}). What it finished is kept "
+                f"in {run_dir}: train again to resume from its last saved epoch.", "")
+        kind, payload = outcome
+        if kind != "finished":
+            return outcome
+        from studio.ml.model_io import load_keras
+        from studio.ml.training import TrainingResult
+
+        return "finished", TrainingResult(load_keras(run_dir / MODEL_FILE), **payload)
 
 
 class TrainingRunner(QObject):
@@ -79,6 +168,7 @@ class TrainingRunner(QObject):
         self._job = WorkerThread(self)
         self._job.ended.connect(self._deliver)
         self._control = TrainingControl()
+        self._worker: _TrainingWorker | None = None  # the latest run's
 
     @property
     def running(self) -> bool:
@@ -94,35 +184,49 @@ class TrainingRunner(QObject):
         if self.running:
             raise RuntimeError("A training is already running.")
         self._control = TrainingControl()
-        worker = _TrainingWorker(project, self._control, memory_policy or MemoryPolicy(),
-                                 run_dir)
+        kind = _ProcessWorker if SEPARATE_PROCESS else _TrainingWorker
+        worker = kind(project, self._control, memory_policy or MemoryPolicy(), run_dir)
         worker.training_event.connect(self.training_event)
         worker.memory_policy_applied.connect(self.memory_policy_applied)
+        self._worker = worker
         self._job.start(worker, "studio-training")
 
     def pause(self) -> None:
         self._control.pause()
+        self._command("pause")
 
     def resume(self) -> None:
         self._control.resume()
+        self._command("resume")
 
     def request_changes(self, *, learning_rate: float | None = None,
                         epochs: int | None = None) -> None:
         """Apply a new learning rate or number of epochs when training continues."""
         self._control.request_changes(learning_rate=learning_rate, epochs=epochs)
+        changes = {"learning_rate": learning_rate, "epochs": epochs}
+        self._command("changes", {k: v for k, v in changes.items() if v is not None})
 
     def stop(self) -> None:
         """Ask the training to stop after the current batch; ``finished`` follows."""
         self._control.request_stop()
+        self._command("stop")
 
     def stop_and_wait(self) -> None:
-        """Stop and block until the thread has ended (used when the window closes)."""
+        """Stop and block until the thread has ended (used when the window closes); a child
+        process that has not saved and exited within ``STOP_GRACE_S`` is killed."""
         if not self.running:
             return
-        self._control.request_stop()
-        self._job.wait()  # the worker quits its thread once training returns
+        self.stop()
+        if not self._job.wait(int(STOP_GRACE_S * 1000)) and self._worker is not None:
+            self._worker.stop_now()
+            self._job.wait()  # the worker quits its thread once training returns
+
+    def _command(self, *message: Any) -> None:
+        if self.running and self._worker is not None:
+            self._worker.command(*message)
 
     def _deliver(self, outcome: tuple[str, Any] | None) -> None:
+        self._worker = None
         if outcome is None:
             return
         kind, payload = outcome

@@ -44,11 +44,15 @@ class WorkerThread(QObject):
         self._thread, self._worker = thread, worker
         thread.start()
 
-    def wait(self) -> None:
-        """Block until the thread has ended (the caller has asked the worker to stop)."""
+    def wait(self, timeout_ms: int | None = None) -> bool:
+        """Block until the thread has ended (the caller has asked the worker to stop), or
+        for at most ``timeout_ms``; whether it has ended."""
         if self._thread is not None:
+            if timeout_ms is not None and not self._thread.wait(timeout_ms):
+                return False
             self._thread.wait()
             self._finished()
+        return True
 
     def _finished(self) -> None:
         thread, worker = self._thread, self._worker

@@ -11,9 +11,10 @@ there) runs, per request and timed from before the first call to after ``fit`` r
 ``MainWindow``, shown offscreen with its live plots created (per-batch curves drawn by the
 training tab's 10 Hz timer), timed on the UI thread from ``window.train()`` until
 ``training_finished`` arrives. That includes what the studio does around ``fit``: the run
-folder and record, the training thread, loading the data, building and compiling the model,
-its callbacks (progress events, checkpoints, the resumable backup, history CSV), saving the
-trained model and refreshing the Runs tab. Both sides build a fresh model every run, so both
+folder and record, the training thread and the training process it forks from the server,
+loading the data, building and compiling the model, its callbacks (progress events,
+checkpoints, the resumable backup, history CSV), saving the trained model, loading it back
+into the window and refreshing the Runs tab. Both sides build a fresh model every run, so both
 trace the train step again. Samples/s = epochs x training samples / that time. A second
 figure per side excludes the one-off costs: training samples / median time between the ends
 of consecutive epochs from epoch 2 on (plain: a callback's clock in the child; studio: the
@@ -30,8 +31,9 @@ where start-up and finishing (tracing, saving, the Runs tab) weigh more.
 
 **Memory.** ``MEMORY_RUNS`` runs of ``MEMORY_EPOCHS`` epoch(s) one after another in the same
 window (the same window as above, after its throughput and stall runs); resident memory
-(``VmRSS`` of ``/proc/self/status``) after ``gc.collect()`` and the deletion of Qt's
-deferred objects, after the first of these runs and after the last.
+(``VmRSS``) of the window's process and every process under it (the fork server that training
+children come from, and any child still running), after ``gc.collect()`` and the deletion of
+Qt's deferred objects, after the first of these runs and after the last.
 
 Runs are recorded under a temporary ``runs/root`` (an ini ``QSettings``), and
 ``XDG_DATA_HOME``/``XDG_CONFIG_HOME`` point at temporary folders while this runs.
@@ -247,17 +249,43 @@ def _studio_run(window: Any, ticks: _Ticks | None = None) -> _Run:
 
 
 def _rss_mb(app: Any) -> float:
-    """Resident memory after a full garbage collection and Qt's deferred deletions."""
+    """Resident memory of this process and every process under it (the fork server that
+    training children come from, and any child still running), after a full garbage
+    collection and Qt's deferred deletions."""
     from PySide6.QtCore import QCoreApplication, QEvent
 
     for _ in range(3):
         app.processEvents()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
         gc.collect()
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("VmRSS not found in /proc/self/status")
+    return sum(_process_rss_kb(pid) for pid in _family(os.getpid())) / 1024
+
+
+def _family(root: int) -> list[int]:
+    """``root`` and its descendants, from the parent ids in /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # The field after the command name, which may itself hold spaces and ")".
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    family, frontier = [root], [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        family += children
+        frontier = children
+    return family
+
+
+def _process_rss_kb(pid: int) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0  # it has just exited
+    return next((int(line.split()[1]) for line in lines if line.startswith("VmRSS:")), 0)
 
 
 def _set_epochs(app: Any, window: Any, epochs: int) -> None:

@@ -8,7 +8,12 @@ import pytest
 
 from studio.core.devices import MemoryPolicy
 from studio.core.utilisation import GpuStatus
-from studio.ml.devices import apply_memory_policy, forget_applied_policy, inventory
+from studio.ml.devices import (
+    apply_memory_policy,
+    forget_applied_policy,
+    inventory,
+    leave_gpu_memory_to_training,
+)
 from studio.ml.nvml import DriverInfo, Nvml
 
 
@@ -184,3 +189,11 @@ def test_editing_the_model_does_not_initialise_tensorflow_devices():
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "2"
+
+
+def test_the_windows_process_leaves_gpu_memory_to_its_training_processes():
+    """The window's process grows into the GPUs as needed, so a training child gets them."""
+    source = FakeSource()
+    results = leave_gpu_memory_to_training(source)
+    assert source.growth == {"/physical_device:GPU:0": True, "/physical_device:GPU:1": True}
+    assert all(r.applied and r.growth for r in results)

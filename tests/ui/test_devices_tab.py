@@ -2,7 +2,10 @@
 
 Running out of GPU memory cannot happen on these machines (no GPU), so TensorFlow's
 ResourceExhaustedError is injected where the engine would meet it; everything around it
-(the message, the retry with a smaller batch, the second training) is real.
+(the message, the retry with a smaller batch, the second training) is real. The injection must
+reach the engine, so these tests train on the runner's thread instead of in a child process
+(``SEPARATE_PROCESS``); the child's own out-of-memory path is tested in
+tests/ml/test_training_process.py.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import replace
 import tensorflow as tf
 
 from studio.core.placement import Placement
+from studio.workers import training_runner
 
 
 def test_out_of_memory_offers_a_smaller_batch_and_trains_with_it(window, qtbot, monkeypatch):
@@ -25,6 +29,7 @@ def test_out_of_memory_offers_a_smaller_batch_and_trains_with_it(window, qtbot, 
         return real(model, data, config, *args)
 
     monkeypatch.setattr(training, "_run_training", oom_above_32)
+    monkeypatch.setattr(training_runner, "SEPARATE_PROCESS", False)
     asked = []
 
     def answer(message, smaller):
@@ -54,6 +59,7 @@ def test_out_of_memory_closed_leaves_the_window_usable(window, qtbot, monkeypatc
         raise tf.errors.ResourceExhaustedError(None, None, "OOM")
 
     monkeypatch.setattr(training, "_run_training", always_oom)
+    monkeypatch.setattr(training_runner, "SEPARATE_PROCESS", False)
     window.ask_out_of_memory = lambda message, smaller: "close"
     with qtbot.waitSignal(window.training_failed, timeout=60000):
         assert window.train()

@@ -1,0 +1,93 @@
+"""Safety files within a share of the training time: which epochs are written, and that the
+best checkpoint still holds the best epoch. A fake clock stands in for the epochs' and the
+writes' durations; the files are real."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from studio.core.run_record import BACKUP_DIR, resumable_epochs
+from studio.ml.safety_files import BudgetedSaves
+from studio.ml.session import _FiniteCheckpoint
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _SlowCheckpoint(_FiniteCheckpoint):
+    """Its writes take ``cost`` seconds of the fake clock."""
+
+    def __init__(self, clock: _Clock, cost: float, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._fake_clock, self._cost = clock, cost
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._fake_clock.now += self._cost
+        super().on_epoch_end(epoch, logs)
+
+
+def _saves(tmp_path, clock, cost):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.optimizer.build(model.trainable_variables)
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / BACKUP_DIR),
+                                              double_checkpoint=True)
+    last = _SlowCheckpoint(clock, cost, str(tmp_path / "last.keras"))
+    best = _FiniteCheckpoint(str(tmp_path / "best.keras"), monitor="val_loss", mode="min",
+                             save_best_only=True)
+    saves = BudgetedSaves(backup, last, best, share=0.02, clock=clock)
+    saves.set_model(model)
+    saves.set_params({"epochs": 100, "steps": 1, "verbose": 0})
+    return model, saves
+
+
+def _epoch(model, saves, clock, epoch, val_loss, seconds):
+    """An epoch of ``seconds`` whose weights are all ``epoch`` (to tell them apart later)."""
+    saves.on_epoch_begin(epoch)
+    model.set_weights([np.full_like(w, epoch) for w in model.get_weights()])
+    clock.now += seconds
+    saves.on_epoch_end(epoch, {"loss": 1.0, "val_loss": val_loss})
+
+
+def test_short_epochs_are_written_within_the_share_and_at_the_end(tmp_path):
+    clock = _Clock()
+    model, saves = _saves(tmp_path, clock, cost=0.1)
+    saves.on_train_begin()
+    # 0.2 s epochs, 0.1 s writes, 2 %: due again 5 s after a write, i.e. every 25 epochs.
+    losses = [1.0 - 0.01 * e for e in range(12)] + [2.0] * 28  # best: epoch 11
+    for epoch, loss in enumerate(losses):
+        _epoch(model, saves, clock, epoch, loss, seconds=0.2)
+    assert saves.written == [0, 25]
+    saves.on_train_end()
+    assert saves.written == [0, 25, 39]
+    best = keras.saving.load_model(tmp_path / "best.keras")
+    assert all(np.all(w == 11) for w in best.get_weights()), "the kept best epoch was lost"
+    last = keras.saving.load_model(tmp_path / "last.keras")
+    assert all(np.all(w == 39) for w in last.get_weights())
+    assert all(np.all(w == 39) for w in model.get_weights()), "the model's weights changed"
+
+
+def test_long_epochs_are_written_every_epoch(tmp_path):
+    clock = _Clock()
+    model, saves = _saves(tmp_path, clock, cost=0.1)
+    saves.on_train_begin()
+    for epoch in range(4):
+        _epoch(model, saves, clock, epoch, 1.0 - epoch, seconds=10.0)
+    assert saves.written == [0, 1, 2, 3]
+
+
+def test_a_run_killed_between_writes_resumes_from_the_last_write(tmp_path):
+    clock = _Clock()
+    model, saves = _saves(tmp_path, clock, cost=0.1)
+    saves.on_train_begin()
+    for epoch in range(30):
+        _epoch(model, saves, clock, epoch, 1.0, seconds=0.2)
+    # Killed here: on_train_end never comes. The backup holds epochs 1-26.
+    assert saves.written[-1] == 25
+    assert resumable_epochs(tmp_path) == 26

@@ -1,0 +1,144 @@
+"""Training in a child process forked from the server: messages, commands, and faults."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from studio.core.defaults import default_project
+from studio.core.devices import MemoryPolicy
+from studio.core.events import BatchEnded, EpochEnded, SettingsChanged, TrainingStarted
+from studio.core.run_record import MODEL_FILE, read_run, resumable_epochs
+from studio.ml import training_process
+from studio.ml.training_process import TrainingProcess
+
+pytestmark = pytest.mark.skipif(not training_process.available(),
+                                reason="no fork server on this platform")
+
+
+def _project(epochs: int, batch_size: int = 64):
+    project = default_project()
+    return replace(project, training=replace(project.training, epochs=epochs,
+                                             batch_size=batch_size))
+
+
+def _collect(process: TrainingProcess, on_event=None):
+    events, other = [], []
+    for kind, payload in process.messages():
+        if kind == "event":
+            events.append(payload)
+            if on_event is not None:
+                on_event(payload)
+        else:
+            other.append((kind, payload))
+    return events, other, process.wait()
+
+
+def test_a_child_trains_reports_and_leaves_its_model_in_the_run_folder(tmp_path):
+    process = TrainingProcess(_project(epochs=2), MemoryPolicy(), tmp_path)
+    events, other, code = _collect(process)
+    assert code == 0
+    assert isinstance(events[0], TrainingStarted)
+    assert sum(isinstance(e, EpochEnded) for e in events) == 2
+    assert [kind for kind, _ in other] == ["memory_policy", "finished"]
+    fields = other[-1][1]
+    assert len(fields["history"]) == 2 and not fields["stopped_early"]
+    assert (tmp_path / MODEL_FILE).is_file()
+    record = read_run(tmp_path)
+    assert record is not None and record.status == "finished"
+    assert record.pid != os.getpid(), "the run was trained in this process"
+
+
+def test_pause_changes_resume_and_stop_reach_the_child(tmp_path):
+    process = TrainingProcess(_project(epochs=200), MemoryPolicy(), tmp_path)
+    state = {"paused_at": None}
+
+    def steer(event):
+        if isinstance(event, BatchEnded) and state["paused_at"] is None:
+            state["paused_at"] = time.monotonic()
+            process.command("pause")
+            process.command("changes", {"learning_rate": 0.0005, "epochs": 3})
+            time.sleep(0.5)
+            process.command("resume")
+        elif isinstance(event, SettingsChanged):
+            state["changed"] = event
+        elif isinstance(event, EpochEnded) and event.epoch == 0:
+            process.command("stop")
+
+    _, other, code = _collect(process, steer)
+    assert code == 0
+    assert "learning rate" in state["changed"].text and state["changed"].epochs == 3
+    kind, fields = other[-1]
+    assert kind == "finished" and fields["stopped_early"]
+    assert 1 <= len(fields["history"]) < 3
+
+
+def _oom_in_child(*args):
+    """The child's main with the engine running out of memory (no GPU here to do it)."""
+    import tensorflow as tf
+
+    import studio.ml.training as training
+
+    def out_of_memory(*_args):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+
+    training._run_training = out_of_memory
+    training_process.child_main(*args)
+
+
+def test_out_of_memory_in_the_child_names_the_batch_size(tmp_path):
+    process = TrainingProcess(_project(epochs=1, batch_size=128), MemoryPolicy(), tmp_path,
+                              target=_oom_in_child)
+    _, other, code = _collect(process)
+    kind, (message, batch_size) = other[-1]
+    assert (kind, batch_size, code) == ("out_of_memory", 128, 0)
+    assert "batch size 128" in message and "try 64" in message
+
+
+def test_a_user_error_in_the_child_is_reported_without_a_traceback(tmp_path):
+    project = _project(epochs=1)
+    bad = replace(project, training=replace(project.training, loss="huber"))  # classification
+    _, other, code = _collect(TrainingProcess(bad, MemoryPolicy(), tmp_path))
+    kind, (message, details) = other[-1]
+    assert kind == "failed" and code == 0
+    assert "huber" in message.lower() and details == ""
+
+
+def test_a_child_whose_window_is_killed_ends_and_leaves_a_run_to_resume(tmp_path):
+    """The window's process killed mid-training: the child ends too, and its run is offered
+    for resume (as a training inside the killed process would have been)."""
+    script = textwrap.dedent(f"""
+        import os, signal
+        from dataclasses import replace
+        from pathlib import Path
+        from studio.core.defaults import default_project
+        from studio.core.devices import MemoryPolicy
+        from studio.core.events import EpochEnded
+        from studio.ml.training_process import TrainingProcess
+
+        project = default_project()
+        project = replace(project, training=replace(project.training, epochs=500))
+        process = TrainingProcess(project, MemoryPolicy(), Path({str(tmp_path)!r}))
+        for kind, payload in process.messages():
+            if kind == "event" and isinstance(payload, EpochEnded) and payload.epoch == 1:
+                os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    window = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[2],
+                            timeout=300)
+    assert window.returncode == -signal.SIGKILL
+    record = read_run(tmp_path)
+    assert record is not None
+    deadline = time.monotonic() + 30
+    while not record.interrupted and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert record.interrupted, "the child outlived its window"
+    assert record.status == "running"
+    assert (resumable_epochs(tmp_path) or 0) >= 1
