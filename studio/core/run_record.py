@@ -80,13 +80,31 @@ def read_run(folder: Path) -> RunRecord | None:
 
 def list_runs(root: Path) -> list[tuple[Path, RunRecord]]:
     """Every run under ``root``, newest first."""
-    runs = []
-    if root.is_dir():
-        for folder in root.iterdir():
-            record = read_run(folder) if folder.is_dir() else None
-            if record is not None:
-                runs.append((folder, record))
-    return sorted(runs, key=lambda item: item[1].started, reverse=True)
+    return RunCatalog().runs(root)
+
+
+class RunCatalog:
+    """The runs under a folder, listed again and again (the Runs tab, after every training):
+    a record is read again only when its file changed, since reading hundreds of them each
+    time froze the window."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, tuple[tuple[int, int], RunRecord | None]] = {}
+
+    def runs(self, root: Path) -> list[tuple[Path, RunRecord]]:
+        """Every run under ``root``, newest first."""
+        known: dict[Path, tuple[tuple[int, int], RunRecord | None]] = {}
+        for folder in root.iterdir() if root.is_dir() else ():
+            try:
+                status = (folder / RUN_FILE).stat()
+            except OSError:
+                continue  # not a run folder (or not one any more)
+            key = (status.st_mtime_ns, status.st_size)
+            cached = self._known.get(folder)
+            known[folder] = cached if cached and cached[0] == key else (key, read_run(folder))
+        self._known = known
+        runs = [(folder, record) for folder, (_, record) in known.items() if record is not None]
+        return sorted(runs, key=lambda item: item[1].started, reverse=True)
 
 
 def new_run_folder(root: Path, name: str, now: float | None = None) -> Path:

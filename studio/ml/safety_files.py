@@ -39,7 +39,7 @@ class BudgetedSaves(keras.callbacks.Callback):
                  *, share: float = SHARE, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self._parts = (backup, last, best)
-        self._best = best
+        self._backup, self._best = backup, best
         self._higher = higher_is_better(best.monitor)
         self._share = share
         self._clock = clock
@@ -79,16 +79,18 @@ class BudgetedSaves(keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._pending is not None:
-            self._write(*self._pending)
+            # Not the backup: Keras removes it as training ends.
+            self._write(*self._pending, [p for p in self._parts if p is not self._backup])
         for part in self._parts:
             part.on_train_end(logs)
 
-    def _write(self, epoch: int, logs: dict[str, Any]) -> None:
+    def _write(self, epoch: int, logs: dict[str, Any],
+               parts: list[keras.callbacks.Callback] | None = None) -> None:
         start = self._clock()
         kept, self._best_kept = self._best_kept, None
         if kept is not None and not self._improves(logs, kept[1]):
             self._write_best(*kept)
-        for part in self._parts:
+        for part in parts or self._parts:
             part.on_epoch_end(epoch, logs)
         self._written_at = self._clock()
         self._cost = self._written_at - start

@@ -43,6 +43,8 @@ from studio.core.project import Project
 #: Imported once by the fork server, so that every child starts with them loaded.
 PRELOAD = ["studio.ml.session", "studio.ml.devices", "studio.ml.model_io"]
 
+#: How much lower the child's scheduling priority is than the window's (0-19).
+CHILD_NICENESS = 5
 #: The exit status of a child whose window went away.
 ORPHANED_EXIT = 3
 
@@ -84,6 +86,11 @@ class TrainingProcess:
         self._messages: Connection = messages_in
         self._commands: Connection = commands_out
 
+    @property
+    def pid(self) -> int:
+        pid: int = self._process.pid
+        return pid
+
     def command(self, *message: Any) -> None:
         """Send a command; one for a child that has already ended is dropped."""
         with contextlib.suppress(OSError, ValueError):
@@ -112,6 +119,9 @@ class TrainingProcess:
 
 def child_main(project: Project, memory_policy: MemoryPolicy, run_dir: Path,
                 messages: Connection, commands: Connection) -> None:
+    # A little below the window in the scheduler's eyes: the window's few milliseconds of
+    # drawing come first, and training has every cycle the window leaves (all but ~2 %).
+    os.nice(CHILD_NICENESS)
     control = TrainingControl()
     threading.Thread(target=_obey, args=(commands, control), name="studio-commands",
                      daemon=True).start()

@@ -1,8 +1,10 @@
 """The device panel: what TensorFlow sees, the GPU memory policy, and where the project trains.
 
-The memory policy belongs to this machine, so it lives in QSettings; it is applied right
-before training, and once TensorFlow has initialised the GPUs a change can only take effect
-at the next launch, which the panel says instead of pretending. Where to train belongs to
+The memory policy belongs to this machine, so it lives in QSettings. A training in a process
+of its own applies it as that process starts, so a change counts from the next training. In
+the window's own process (the batch search) it is applied once: after TensorFlow has
+initialised the GPUs there, a change can only take effect at the next launch, which the panel
+says instead of pretending. Where to train belongs to
 the project (``studio train`` on another machine makes the same choice), so it is edited
 through the document, with undo.
 """
@@ -211,10 +213,17 @@ class DeviceView(QWidget):
             self.table.setItem(row, column, item)
 
     def set_applied(self, results: list[MemoryPolicyResult]) -> None:
-        """Training applied the policy: from now on changes need a restart."""
+        """The window's process applied the policy: from now on changes need a restart."""
         self.gpus_initialised = True
         pending = [r.message for r in results if not r.applied]
         self._show_policy_state(pending)
+
+    def set_applied_by_training(self, results: list[MemoryPolicyResult],
+                                own_process: bool) -> None:
+        """A training applied the policy, in a process of its own (fresh every time, so
+        changes keep counting) or in the window's."""
+        if not own_process:
+            self.set_applied(results)
 
     def _growth_toggled(self, gpu: str, enabled: bool) -> None:
         self._settings.setValue(f"{_GROWTH_GROUP}/{_settings_key(gpu)}", enabled)

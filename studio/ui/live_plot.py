@@ -264,6 +264,11 @@ class LivePlot(pg.PlotWidget):
     def _describe(self) -> None:
         self.setAccessibleDescription(self.summary_text())
 
+    @property
+    def dirty(self) -> bool:
+        """Whether points came since the last redraw."""
+        return bool(self._dirty)
+
     def redraw(self) -> None:
         """Hand changed series to pyqtgraph; called by the owner's timer, not per point."""
         if not self._dirty or self.getPlotItem() is None:  # nothing new, or closed

@@ -53,6 +53,7 @@ from studio.ui.training_view import TrainingView
 from studio.ui.try_model_view import TryModelView
 from studio.ui.window_session import WindowSession, ask_recover_dialog
 from studio.workers.batch_probe_runner import BatchProbeRunner
+from studio.workers.collection_pause import freeze_long_lived
 from studio.workers.download_runner import DownloadRunner
 from studio.workers.evaluation_runner import EvaluationRunner
 from studio.workers.ml_service import MlService
@@ -190,7 +191,8 @@ class MainWindow(QMainWindow):
         self.training.settings.message.connect(self._show_message)
         self.training.save_model_requested.connect(lambda: self.save_model())
         self.runner.training_event.connect(self.training.on_event)
-        self.runner.memory_policy_applied.connect(self.devices.set_applied)
+        self.runner.memory_policy_applied.connect(self.devices.set_applied_by_training)
+        self.runner.process_started.connect(self.training.utilisation_monitor.watch)
         self.runner.finished.connect(self._training_finished)
         self.runner.failed.connect(self._training_failed)
         self.runner.out_of_memory.connect(self._training_out_of_memory)
@@ -220,6 +222,7 @@ class MainWindow(QMainWindow):
             self.about_dialog.set_report(report)
         self._document_changed()
         self.offer_resume()
+        freeze_long_lived()
 
     # ----- runs and crash recovery ---------------------------------------------------------
     @property

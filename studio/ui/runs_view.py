@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.run_compare import differences
-from studio.core.run_record import MODEL_FILE, RunRecord, list_runs, read_history
+from studio.core.run_record import MODEL_FILE, RunCatalog, RunRecord, read_history
 
 if TYPE_CHECKING:
     import pyqtgraph as pg
@@ -46,6 +46,7 @@ class RunsView(QWidget):
         super().__init__(parent)
         self._root = root
         self.runs: list[tuple[Path, RunRecord]] = []
+        self._catalog = RunCatalog()
         self._plot: pg.PlotWidget | None = None
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -104,7 +105,7 @@ class RunsView(QWidget):
     def refresh(self) -> None:
         root = self._root()  # type: ignore[operator]
         self.root_label.setText(f"Runs are kept in {root}")
-        self.runs = list_runs(root)
+        self.runs = self._catalog.runs(root)
         self.table.setRowCount(len(self.runs))
         for row, (_folder, record) in enumerate(self.runs):
             last = record.last_metrics

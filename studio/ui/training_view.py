@@ -29,6 +29,7 @@ from studio.core.events import (
     TrainingStarted,
 )
 from studio.core.history import metric_columns
+from studio.core.redraw_pacing import FASTEST_MS, RedrawPacer
 from studio.core.training_advice import not_finite, plateau, widening_gap
 from studio.ui.document import ProjectDocument
 from studio.ui.plot_controls import PlotControls
@@ -40,9 +41,6 @@ if TYPE_CHECKING:
     from studio.ui.live_plot import LivePlot
     from studio.ui.utilisation_plot import UtilisationPlot
 
-#: Ten redraws a second, whatever the batch rate: smooth enough to watch, and each repaint of
-#: the plots costs the training thread CPU time on a small machine (tests/benchmarks).
-REDRAW_INTERVAL_MS = 100
 
 
 def format_duration(seconds: float) -> str:
@@ -170,9 +168,14 @@ class TrainingView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(columns, 1)
 
+        # Redraws come from a timer, never per event, one plot per tick, paced to a share of
+        # a core (``redraw_pacing``); batch progress is shown on the same ticks.
+        self._pacer = RedrawPacer()
+        self._next_plot = 0
+        self._batch_progress: tuple[int, int, float] | None = None
         self._timer = QTimer(self)
-        self._timer.setInterval(REDRAW_INTERVAL_MS)
-        self._timer.timeout.connect(self.redraw)
+        self._timer.setInterval(FASTEST_MS)
+        self._timer.timeout.connect(self._tick)
         self._timer.start()
         self.set_running(False)
 
@@ -267,7 +270,7 @@ class TrainingView(QWidget):
                 loss_plot.append("batch", x, event.logs["loss"])
             if self._metric in event.logs:
                 accuracy_plot.append("batch", x, event.logs[self._metric])
-            self._show_progress(event.epoch, event.step, event.samples_per_second)
+            self._batch_progress = (event.epoch, event.step, event.samples_per_second)
         elif isinstance(event, EpochEnded):
             self._epoch_ended(event)
         elif isinstance(event, SettingsChanged):
@@ -283,6 +286,8 @@ class TrainingView(QWidget):
             self.redraw()
 
     def _started(self, event: TrainingStarted) -> None:
+        self._pacer.restart()
+        self._batch_progress = None
         self._epochs, self._steps = event.epochs, event.steps_per_epoch
         now = self._started_at = time.perf_counter()
         self._paused_total = 0.0
@@ -323,6 +328,7 @@ class TrainingView(QWidget):
                 plot.append("val", x, logs[f"val_{key}"])
         if self.rate_plot is not None and "learning_rate" in logs:
             self.rate_plot.append("train", x, logs["learning_rate"])
+        self._batch_progress = None  # older than this
         self._show_progress(event.epoch, self._steps, None)
         self.curves_label.setText(f"After epoch {x} of {event.epochs}: "
                                   f"{loss_plot.summary_text()} {accuracy_plot.summary_text()}")
@@ -358,7 +364,26 @@ class TrainingView(QWidget):
         self.redraw()
 
     def redraw(self) -> None:
+        """Show everything received so far, now."""
+        self._show_batch_progress()
         if not self.isVisible():
             return  # another tab is shown: draw when this one comes back
         for plot in self.plots():
             plot.redraw()
+
+    def _tick(self) -> None:
+        self._show_batch_progress()
+        plots = self.plots()
+        if self.isVisible() and plots:
+            for offset in range(len(plots)):
+                index = (self._next_plot + offset) % len(plots)
+                if plots[index].dirty:
+                    plots[index].redraw()
+                    self._next_plot = index + 1
+                    break
+        self._timer.setInterval(self._pacer.next_interval_ms())
+
+    def _show_batch_progress(self) -> None:
+        if self._batch_progress is not None:
+            self._show_progress(*self._batch_progress)
+            self._batch_progress = None

@@ -44,7 +44,8 @@ class _TrainingWorker(QObject):
     """
 
     training_event = Signal(object)
-    memory_policy_applied = Signal(object)  # list[MemoryPolicyResult]
+    memory_policy_applied = Signal(object, bool)  # see TrainingRunner
+    process_started = Signal(int)  # the training's own process id
 
     def __init__(self, project: Project, control: TrainingControl,
                  memory_policy: MemoryPolicy, run_dir: Path | None) -> None:
@@ -81,7 +82,7 @@ class _TrainingWorker(QObject):
 
         # Applied right before the first training, while TensorFlow has not yet
         # initialised the GPUs; afterwards TensorFlow refuses the change.
-        self.memory_policy_applied.emit(apply_memory_policy(self._memory_policy))
+        self.memory_policy_applied.emit(apply_memory_policy(self._memory_policy), False)
         return "finished", train_project(self._project, self.training_event.emit,
                                          self._control, self._run_dir)
 
@@ -131,12 +132,13 @@ class _ProcessWorker(_TrainingWorker):
                 process.command(*message)
             if self._killed:
                 process.kill()
+        self.process_started.emit(process.pid)
         outcome: tuple[str, Any] | None = None
         for kind, payload in process.messages():
             if kind == "event":
                 self.training_event.emit(payload)
             elif kind == "memory_policy":
-                self.memory_policy_applied.emit(payload)
+                self.memory_policy_applied.emit(payload, True)
             else:
                 outcome = (kind, payload)
         code = process.wait()
@@ -158,7 +160,10 @@ class TrainingRunner(QObject):
     """Start, pause, resume and stop one training at a time."""
 
     training_event = Signal(object)  # TrainingEvent
-    memory_policy_applied = Signal(object)  # list[MemoryPolicyResult]
+    #: list[MemoryPolicyResult], and whether the training has a process of its own (which
+    #: applies the policy afresh every time)
+    memory_policy_applied = Signal(object, bool)
+    process_started = Signal(int)  # the pid of a training in a process of its own
     finished = Signal(object)  # TrainingResult, after the thread ended
     failed = Signal(str, str)  # message, traceback ("" for user errors), after the thread ended
     out_of_memory = Signal(str, int)  # message, the batch size that did not fit; after the end
@@ -188,6 +193,7 @@ class TrainingRunner(QObject):
         worker = kind(project, self._control, memory_policy or MemoryPolicy(), run_dir)
         worker.training_event.connect(self.training_event)
         worker.memory_policy_applied.connect(self.memory_policy_applied)
+        worker.process_started.connect(self.process_started)
         self._worker = worker
         self._job.start(worker, "studio-training")
 

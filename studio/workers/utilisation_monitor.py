@@ -49,5 +49,9 @@ class UtilisationMonitor(QObject):
     def stop(self) -> None:
         self._timer.stop()
 
+    def watch(self, pid: int) -> None:
+        """Count the training's own process (see ``UtilisationSampler.watch``)."""
+        self.sampler.watch(pid)
+
     def _sample(self) -> None:
         self.sampled.emit(self.sampler.sample())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import psutil
@@ -54,3 +56,25 @@ def test_gpus_from_nvml_are_in_the_sample():
     assert [gpu.index for gpu in sample.gpus] == [0, 1]
     assert sample.gpus[0] == GpuStatus(0, "NVIDIA GeForce RTX 4090", 24_564.0, 5_120.0, 87.0)
     assert sample.gpus[1].utilisation_percent is None
+
+
+def test_a_watched_training_process_counts_with_this_one():
+    """The window's trainings run in a child process: its CPU and memory are the studio's."""
+    busy = subprocess.Popen([sys.executable, "-c",
+                             "import time\nbuf = bytearray(200 * 2**20)\nend = time.time() + 5\n"
+                             "while time.time() < end: pass"])
+    try:
+        sampler = UtilisationSampler()
+        alone = sampler.sample().rss_mb
+        time.sleep(0.5)  # the child has allocated its 200 MB
+        sampler.watch(busy.pid)
+        sampler.restart()
+        time.sleep(0.5)
+        sample = sampler.sample()
+        cores = psutil.cpu_count() or 1
+        assert sample.rss_mb > alone + 150
+        assert sample.cpu_percent > 0.5 * 100 / cores  # the child's busy loop
+    finally:
+        busy.kill()
+        busy.wait()
+    assert sampler.sample().rss_mb < alone + 50, "an ended process still counted"

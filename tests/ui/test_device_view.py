@@ -60,8 +60,15 @@ def test_memory_growth_toggle_persists_and_reports_next_launch(qtbot, tmp_path):
     view.growth_checkbox(1).setChecked(True)
     assert view.memory_policy() == MemoryPolicy(growth={GPU0: True})
 
-    # Training applied the policy: TensorFlow has now initialised the GPU.
-    view.set_applied([MemoryPolicyResult(GPU0, True, 0, True, "ok")])
+    # A training in a process of its own applied it there: changes keep counting.
+    view.set_applied_by_training([MemoryPolicyResult(GPU0, True, 0, True, "ok")], True)
+    view.growth_checkbox(1).setChecked(False)
+    assert "applied when training starts" in view.policy_label.text()
+    view.growth_checkbox(1).setChecked(True)
+
+    # The window's process applied it (a training on its thread, or the batch search):
+    # TensorFlow has now initialised the GPU there.
+    view.set_applied_by_training([MemoryPolicyResult(GPU0, True, 0, True, "ok")], False)
     view.growth_checkbox(1).setChecked(False)
     assert "take effect at the next launch" in view.policy_label.text()
     assert view.memory_policy() == MemoryPolicy(growth={GPU0: False})

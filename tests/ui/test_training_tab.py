@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.core.events import BatchEnded
+from studio.core.events import BatchEnded, TrainingStarted
 
 
 def test_pause_change_rate_and_epochs_then_resume(window, qtbot):
@@ -95,3 +95,22 @@ def test_runs_are_listed_compared_and_their_models_reopened(window, qtbot):
     with qtbot.waitSignal(window.ml.model_loaded, timeout=30000):
         qtbot.mouseClick(runs.open_button, Qt.MouseButton.LeftButton)
     assert window.trained_model is not None and window.save_model_action.isEnabled()
+
+
+def test_batches_are_drawn_by_paced_ticks_one_plot_at_a_time(active_window, qtbot):
+    """One tick paints one plot, so no pass of the event loop paints them all at once; the
+    batch progress waits for a tick too, instead of being redrawn for every event."""
+    view = active_window.training
+    active_window.tabs.setCurrentWidget(view)
+    view.create_plots()
+    view.on_event(TrainingStarted(epochs=2, steps_per_epoch=10, train_samples=320,
+                                  validation_samples=64))
+    for step in range(1, 6):
+        view.on_event(BatchEnded(0, step, 10, 900.0, {"loss": 1.0 / step, "accuracy": 0.1}))
+    plots = view.plots()
+    assert sum(plot.dirty for plot in plots) == 2  # loss and accuracy; no rate yet
+    assert "batch 5/10" not in view.progress_label.text()
+    view._tick()
+    assert sum(plot.dirty for plot in plots) == 1
+    assert "Epoch 1/2 · batch 5/10" in view.progress_label.text()
+    qtbot.waitUntil(lambda: not any(plot.dirty for plot in plots), timeout=5000)
