@@ -1,25 +1,28 @@
 """Each training of the window runs in a process of its own, forked from a server that has
-TensorFlow loaded.
+TensorFlow loaded, and warmed up before it is needed.
 
 Why: in the window's process, the training loop and the window's repaints take turns on one
 interpreter lock. That halved the training's throughput and froze the window for up to
 0.3 s. And every model TensorFlow builds leaves memory behind in its process: 7 MB a run.
 A child process has its own interpreter and returns everything when it exits. Forking it from
-multiprocessing's "forkserver", with the training modules preloaded there, makes a child ready
-in milliseconds instead of the 4-5 s that importing TensorFlow takes.
+multiprocessing's "forkserver", with the training modules preloaded there, makes a child in
+milliseconds instead of the 4-5 s that importing TensorFlow takes. A fresh process still
+spends about a second on its first fit setting TensorFlow's runtime up, so one process is
+kept in reserve (``prepare_spare``). It applies the GPU memory policy and runs a tiny fit,
+then waits for its training (``take``).
 
-The child sends ``("memory_policy", results)``, then ``("event", TrainingEvent)`` messages, and
+A child sends ``("memory_policy", results)``, then ``("event", TrainingEvent)`` messages, and
 finally one outcome:
 - ``("finished", fields)``: a ``TrainingResult`` without its model; the model is in the run
   folder;
 - ``("failed", (message, details))``;
 - ``("out_of_memory", (message, batch size))``.
 
-It obeys ``("pause",)``, ``("resume",)``, ``("stop",)`` and ``("changes", {...})``. When the
-window's process goes away (a crash, a kill), the child ends at once, as a training in that
-process would have: its run stays marked running, so the next launch offers to resume it
-from its last saved epoch. Only our own processes are at either end of these pipes; nothing a user
-opens is unpickled.
+It obeys ``("train", project, run folder)`` once, then ``("pause",)``, ``("resume",)``,
+``("stop",)`` and ``("changes", {...})``. When the window's process goes away (a crash, a
+kill), the child ends at once, as a training in that process would have: its run stays marked
+running, so the next launch offers to resume it from its last saved epoch. Only our own
+processes are at either end of these pipes; nothing a user opens is unpickled.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ import os
 import threading
 import traceback
 from collections.abc import Callable
-from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,8 @@ from studio.core.errors import OutOfMemory, StudioError
 from studio.core.project import Project
 
 #: Imported once by the fork server, so that every child starts with them loaded.
-PRELOAD = ["studio.ml.session", "studio.ml.devices", "studio.ml.model_io"]
+PRELOAD = ["studio.ml.session", "studio.ml.devices", "studio.ml.model_io",
+           "studio.ml.pipeline"]
 
 #: How much lower the child's scheduling priority is than the window's (0-19).
 CHILD_NICENESS = 5
@@ -60,31 +63,39 @@ def _context() -> Any:
     return context
 
 
-def warm_up() -> None:
-    """Start the fork server now (it imports TensorFlow in its own process), so that the
-    first training does not wait for it."""
-    _context()
-    forkserver.ensure_running()
-
-
 class TrainingProcess:
-    """The window's end of one training child: commands in, messages out."""
+    """The window's end of one training child: commands in, messages out. The child starts
+    at once and warms up; ``train`` gives it its training."""
 
-    def __init__(self, project: Project, memory_policy: MemoryPolicy, run_dir: Path, *,
+    def __init__(self, memory_policy: MemoryPolicy, *,
                  target: Callable[..., None] | None = None) -> None:
         """``target``: the child's main function (a test's wrapper of ``child_main``)."""
         context = _context()
+        self.memory_policy = memory_policy
         messages_in, messages_out = context.Pipe(duplex=False)
         commands_in, commands_out = context.Pipe(duplex=False)
+        self._warm = context.Event()
         self._process = context.Process(
             target=target or child_main, name="studio-training", daemon=True,
-            args=(project, memory_policy, run_dir, messages_out, commands_in))
+            args=(memory_policy, messages_out, commands_in, self._warm))
         self._process.start()  # waits for the fork server to finish its imports
         # Only the child keeps these ends open, so each side sees the other's exit as EOF.
         messages_out.close()
         commands_in.close()
         self._messages: Connection = messages_in
         self._commands: Connection = commands_out
+
+    @property
+    def warm(self) -> bool:
+        """Whether it has warmed up (it trains at full speed from its first batch)."""
+        return bool(self._warm.is_set())
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._process.is_alive())
+
+    def train(self, project: Project, run_dir: Path) -> None:
+        self.command("train", project, run_dir)
 
     @property
     def pid(self) -> int:
@@ -117,16 +128,31 @@ class TrainingProcess:
             self._process.kill()
 
 
-def child_main(project: Project, memory_policy: MemoryPolicy, run_dir: Path,
-                messages: Connection, commands: Connection) -> None:
+def child_main(memory_policy: MemoryPolicy, messages: Connection, commands: Connection,
+               warm: Any) -> None:
     # A little below the window in the scheduler's eyes: the window's few milliseconds of
-    # drawing come first, and training has every cycle the window leaves (all but ~2 %).
+    # drawing come first, and training has every cycle the window leaves.
     os.nice(CHILD_NICENESS)
+    try:
+        prepared: list[Any] | BaseException = _prepare(memory_policy)
+    except Exception as error:  # reported when there is a training to report it to
+        prepared = error
+    warm.set()
+    try:
+        name, *job = commands.recv()
+    except (EOFError, OSError):
+        return  # a spare that was not needed
+    if name != "train":
+        return  # stopped before it was given a training
+    project, run_dir = job
     control = TrainingControl()
     threading.Thread(target=_obey, args=(commands, control), name="studio-commands",
                      daemon=True).start()
     try:
-        messages.send(("finished", _train(project, memory_policy, run_dir, messages, control)))
+        if isinstance(prepared, BaseException):
+            raise prepared
+        messages.send(("memory_policy", prepared))
+        messages.send(("finished", _train(project, run_dir, messages, control)))
     except OutOfMemory as error:
         messages.send(("out_of_memory", (str(error), error.batch_size)))
     except StudioError as error:
@@ -138,13 +164,30 @@ def child_main(project: Project, memory_policy: MemoryPolicy, run_dir: Path,
         messages.close()
 
 
-def _train(project: Project, memory_policy: MemoryPolicy, run_dir: Path,
-           messages: Connection, control: TrainingControl) -> dict[str, Any]:
+def _prepare(memory_policy: MemoryPolicy) -> list[Any]:
+    """Apply the memory policy (TensorFlow has not initialised the GPUs in a fresh process),
+    then set TensorFlow's runtime up with a tiny fit: the training's first epoch then starts
+    as fast as in a process that has trained before."""
+    import keras
+    import numpy as np
+
     from studio.ml.devices import apply_memory_policy
+    from studio.ml.pipeline import make_pipeline
+
+    results = apply_memory_policy(memory_policy)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    data = make_pipeline(np.zeros((8, 4), "float32"), np.zeros((8, 2), "float32"), 4,
+                         shuffle=True, seed=0)
+    model.fit(data, validation_data=data, epochs=1, verbose=0)
+    keras.backend.clear_session()  # Keras' names and counters as in a fresh process
+    return results
+
+
+def _train(project: Project, run_dir: Path, messages: Connection,
+           control: TrainingControl) -> dict[str, Any]:
     from studio.ml.session import train_project
 
-    # A fresh process: TensorFlow has not initialised the GPUs yet, so the policy applies.
-    messages.send(("memory_policy", apply_memory_policy(memory_policy)))
     result = train_project(project, lambda event: messages.send(("event", event)), control,
                            run_dir)
     return {"history": result.history, "stopped_early": result.stopped_early,
@@ -167,3 +210,50 @@ def _obey(commands: Connection, control: TrainingControl) -> None:
                 control.request_changes(**arguments[0])
     except (EOFError, OSError):  # the window's process is gone
         os._exit(ORPHANED_EXIT)
+
+
+# ----- the process in reserve ----------------------------------------------------------------
+_spare: TrainingProcess | None = None
+_spare_lock = threading.Lock()
+
+
+def take(memory_policy: MemoryPolicy) -> TrainingProcess:
+    """A process for a training with this memory policy: the one in reserve if it has the
+    same policy (warm, or warming up), else a new one."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is not None and spare.memory_policy == memory_policy and spare.alive:
+        return spare
+    _discard(spare)
+    return TrainingProcess(memory_policy)
+
+
+def prepare_spare(memory_policy: MemoryPolicy) -> None:
+    """Keep a process warming up for the next training. It costs about a second of CPU, so
+    call it when nothing trains, and off the UI thread: the first one waits for the fork
+    server's imports."""
+    global _spare
+    with _spare_lock:
+        current = _spare
+        if current is not None and current.memory_policy == memory_policy and current.alive:
+            return
+        _spare = None
+    _discard(current)
+    spare = TrainingProcess(memory_policy)
+    with _spare_lock:
+        _spare, extra = spare, _spare
+    _discard(extra)  # another thread prepared one meanwhile
+
+
+def spare_ready() -> bool:
+    """Whether the process in reserve has warmed up (benchmarks wait for it, so that its
+    warming up does not land in another measurement)."""
+    with _spare_lock:
+        return _spare is not None and _spare.warm
+
+
+def _discard(process: TrainingProcess | None) -> None:
+    if process is not None:
+        process.kill()
+        process.wait()

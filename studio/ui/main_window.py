@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
         self._document_changed()
         self.offer_resume()
         freeze_long_lived()
+        self.runner.prepare(self.devices.memory_policy())
 
     # ----- runs and crash recovery ---------------------------------------------------------
     @property

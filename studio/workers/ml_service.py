@@ -54,10 +54,8 @@ class _MlWorker(QObject):
 
             report = inventory()
             if training_process.available():
-                # Trainings run in child processes: they need the GPUs' memory, and the
-                # server they are forked from should import TensorFlow before the first.
+                # Trainings run in child processes, which need the GPUs' memory.
                 leave_gpu_memory_to_training()
-                training_process.warm_up()
         except Exception as error:  # an unusable TensorFlow install must not kill the UI
             self.load_failed.emit(f"TensorFlow could not be loaded: {error}")
             return

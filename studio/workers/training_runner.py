@@ -124,8 +124,8 @@ class _ProcessWorker(_TrainingWorker):
                 shutil.rmtree(scratch, ignore_errors=True)
 
     def _watch(self, run_dir: Path) -> tuple[str, Any]:
-        process = training_process.TrainingProcess(self._project, self._memory_policy,
-                                                   run_dir)
+        process = training_process.take(self._memory_policy)
+        process.train(self._project, run_dir)
         with self._lock:
             self._process = process
             for message in self._pending:
@@ -142,6 +142,8 @@ class _ProcessWorker(_TrainingWorker):
             else:
                 outcome = (kind, payload)
         code = process.wait()
+        # The next training's process warms up while this one's results are looked at.
+        training_process.prepare_spare(self._memory_policy)
         if outcome is None:
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             return "failed", (
@@ -196,6 +198,13 @@ class TrainingRunner(QObject):
         worker.process_started.connect(self.process_started)
         self._worker = worker
         self._job.start(worker, "studio-training")
+
+    def prepare(self, memory_policy: MemoryPolicy) -> None:
+        """Start warming up a process for the next training, in the background (it waits
+        for the fork server's imports the first time)."""
+        if SEPARATE_PROCESS and not self.running:
+            threading.Thread(target=training_process.prepare_spare, args=(memory_policy,),
+                             name="studio-prepare-training", daemon=True).start()
 
     def pause(self) -> None:
         self._control.pause()

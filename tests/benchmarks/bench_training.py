@@ -18,7 +18,9 @@ into the window and refreshing the Runs tab. Both sides build a fresh model ever
 trace the train step again. Samples/s = epochs x training samples / that time. A second
 figure per side excludes the one-off costs: training samples / median time between the ends
 of consecutive epochs from epoch 2 on (plain: a callback's clock in the child; studio: the
-arrival of ``EpochEnded`` on the UI thread). The studio's own
+arrival of ``EpochEnded`` on the UI thread). The studio keeps one training process in
+reserve, which warms up as a run ends (a second of CPU); before each plain run the benchmark
+waits until it has, so that neither side's work lands in the other's time. The studio's own
 ``BatchEnded.samples_per_second`` is not used: it leaves out validation and everything
 between epochs. One warm-up run of each is not counted (the window's first run also imports
 the training modules); the window has loaded TensorFlow (``can_train()``) before anything is
@@ -308,7 +310,9 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
     from PySide6.QtWidgets import QApplication
 
     from studio.core.defaults import default_project
+    from studio.ml import training_process
     from studio.ui.main_window import MainWindow
+    from studio.workers import training_runner
 
     child = _PlainChild(folder / "plain-child.log")  # imports TensorFlow while the window loads it
     app = QApplication.instance() or QApplication([])
@@ -325,11 +329,18 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
         _wait(app, lambda: window.can_train()[0], 120, "TensorFlow in the window")
         child.wait_ready()
 
+        def studio_idle() -> None:
+            """The studio warms its next training process up as a run ends: wait for that,
+            so that it does not land in the plain script's time."""
+            if training_runner.SEPARATE_PROCESS:
+                _wait(app, training_process.spare_ready, 60, "the studio's spare process")
+
         child.train(EPOCHS)  # warm-ups, not counted
         _studio_run(window)
         plain: list[_Run] = []
         studio: list[_Run] = []
         for _ in range(ROUNDS):
+            studio_idle()
             plain.append(child.train(EPOCHS))
             studio.append(_studio_run(window))
         child.close()
@@ -344,6 +355,7 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
         for _ in range(MEMORY_RUNS):
             _studio_run(window, ticks)
             short_gaps += ticks.stop()
+            studio_idle()
             rss.append(_rss_mb(app))
     finally:
         child.close()

@@ -30,6 +30,12 @@ def _project(epochs: int, batch_size: int = 64):
                                              batch_size=batch_size))
 
 
+def _start(project, run_dir, **options):
+    process = TrainingProcess(MemoryPolicy(), **options)
+    process.train(project, run_dir)
+    return process
+
+
 def _collect(process: TrainingProcess, on_event=None):
     events, other = [], []
     for kind, payload in process.messages():
@@ -43,7 +49,7 @@ def _collect(process: TrainingProcess, on_event=None):
 
 
 def test_a_child_trains_reports_and_leaves_its_model_in_the_run_folder(tmp_path):
-    process = TrainingProcess(_project(epochs=2), MemoryPolicy(), tmp_path)
+    process = _start(_project(epochs=2), tmp_path)
     events, other, code = _collect(process)
     assert code == 0
     assert isinstance(events[0], TrainingStarted)
@@ -58,7 +64,7 @@ def test_a_child_trains_reports_and_leaves_its_model_in_the_run_folder(tmp_path)
 
 
 def test_pause_changes_resume_and_stop_reach_the_child(tmp_path):
-    process = TrainingProcess(_project(epochs=200), MemoryPolicy(), tmp_path)
+    process = _start(_project(epochs=200), tmp_path)
     state = {"paused_at": None}
 
     def steer(event):
@@ -95,8 +101,7 @@ def _oom_in_child(*args):
 
 
 def test_out_of_memory_in_the_child_names_the_batch_size(tmp_path):
-    process = TrainingProcess(_project(epochs=1, batch_size=128), MemoryPolicy(), tmp_path,
-                              target=_oom_in_child)
+    process = _start(_project(epochs=1, batch_size=128), tmp_path, target=_oom_in_child)
     _, other, code = _collect(process)
     kind, (message, batch_size) = other[-1]
     assert (kind, batch_size, code) == ("out_of_memory", 128, 0)
@@ -106,7 +111,7 @@ def test_out_of_memory_in_the_child_names_the_batch_size(tmp_path):
 def test_a_user_error_in_the_child_is_reported_without_a_traceback(tmp_path):
     project = _project(epochs=1)
     bad = replace(project, training=replace(project.training, loss="huber"))  # classification
-    _, other, code = _collect(TrainingProcess(bad, MemoryPolicy(), tmp_path))
+    _, other, code = _collect(_start(bad, tmp_path))
     kind, (message, details) = other[-1]
     assert kind == "failed" and code == 0
     assert "huber" in message.lower() and details == ""
@@ -126,7 +131,8 @@ def test_a_child_whose_window_is_killed_ends_and_leaves_a_run_to_resume(tmp_path
 
         project = default_project()
         project = replace(project, training=replace(project.training, epochs=500))
-        process = TrainingProcess(project, MemoryPolicy(), Path({str(tmp_path)!r}))
+        process = TrainingProcess(MemoryPolicy())
+        process.train(project, Path({str(tmp_path)!r}))
         for kind, payload in process.messages():
             if kind == "event" and isinstance(payload, EpochEnded) and payload.epoch == 1:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -142,3 +148,28 @@ def test_a_child_whose_window_is_killed_ends_and_leaves_a_run_to_resume(tmp_path
     assert record.interrupted, "the child outlived its window"
     assert record.status == "running"
     assert (resumable_epochs(tmp_path) or 0) >= 1
+
+
+def test_a_spare_warms_up_and_is_taken_only_for_its_memory_policy(tmp_path):
+    policy = MemoryPolicy()
+    training_process.prepare_spare(policy)
+    deadline = time.monotonic() + 120
+    while not training_process.spare_ready() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert training_process.spare_ready()
+    spare = training_process.take(policy)
+    assert spare.warm and not training_process.spare_ready()
+
+    training_process.prepare_spare(policy)
+    kept = training_process._spare
+    gpu_policy = MemoryPolicy(growth={"/physical_device:GPU:0": True})
+    other = training_process.take(gpu_policy)  # not the spare, which is discarded
+    assert other.memory_policy == gpu_policy and other is not kept
+    assert kept is not None and not kept.alive
+    other.command("stop")  # stopped before its training: it ends quietly
+    assert other.wait() == 0
+
+    spare.train(_project(epochs=1), tmp_path)
+    events, other_messages, code = _collect(spare)
+    assert code == 0 and other_messages[-1][0] == "finished"
+    assert sum(isinstance(e, EpochEnded) for e in events) == 1
