@@ -31,6 +31,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 
 # (renamed: the plot's own ``higher_is_better`` argument overrides the guess)
+from studio.core.sticky_range import nice_ceiling, sticky_span
 from studio.core.training_config import higher_is_better as guess_higher_is_better
 from studio.ui import plot_export
 from studio.ui.curve_buffer import CurveBuffer, PeakDecimator, SmoothedCurveBuffer
@@ -136,6 +137,14 @@ class LivePlot(pg.PlotWidget):
         self._log_y = False
         self.marks: list[pg.InfiniteLine] = []
 
+        # An invisible item spanning the ranges to show (``sticky_range``): fitting the view
+        # to all the data includes it, so the axes change now and then, not on every redraw.
+        self._extent = pg.PlotCurveItem(pen=pg.mkPen(None))
+        self._extent_data: tuple[list[float], list[float]] = ([], [])
+        self._y_span: tuple[float, float] | None = None
+        self.planned_epochs = 0  # the x range grows no further once it reaches them
+        self.getPlotItem().getViewBox().addItem(self._extent)
+
         # The best epoch: its own items, so downsampling never drops it.
         val_color = _PENS["val"].color()
         self.best_marker = pg.PlotDataItem([], [], pen=None, symbol="star", symbolSize=18,
@@ -219,6 +228,7 @@ class LivePlot(pg.PlotWidget):
             decimator.reset()
         self._dirty.update(SERIES)
         self._best = None
+        self._y_span = None
         self.clear_marks()
         self.redraw()
         self._describe()
@@ -279,6 +289,28 @@ class LivePlot(pg.PlotWidget):
                 self.curves[key].setData(*self._display_data(key))
         if "val" in dirty:
             self._update_best_marker()
+        self._update_extent()
+
+    def _update_extent(self) -> None:
+        """Span the x range in 1-2-5 steps up to the planned epochs, and the y range with a
+        margin that changes only when the data leaves it or fills less than half of it."""
+        bounds = [(curve.dataBounds(0), curve.dataBounds(1)) for curve in self.curves.values()
+                  if curve.isVisible()]
+        bounds = [(bx, by) for bx, by in bounds if None not in bx and None not in by]
+        if not bounds:
+            data: tuple[list[float], list[float]] = ([], [])
+            self._y_span = None
+        else:
+            x_high = max(bx[1] for bx, _ in bounds)
+            top = nice_ceiling(x_high)
+            if self.planned_epochs >= x_high:
+                top = min(top, float(self.planned_epochs))
+            self._y_span = sticky_span(self._y_span, min(by[0] for _, by in bounds),
+                                       max(by[1] for _, by in bounds))
+            data = ([min(0.0, *(bx[0] for bx, _ in bounds)), top], list(self._y_span))
+        if data != self._extent_data:
+            self._extent_data = data
+            self._extent.setData(*data)
 
     def _display_data(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """The series, or for a long one its envelope over the visible x range."""
@@ -350,8 +382,10 @@ class LivePlot(pg.PlotWidget):
         (the line joins their neighbours) and a best value <= 0 is not marked."""
         self._log_y = bool(on)
         self._dirty.update(SERIES)  # values <= 0 are left out on a log axis only
+        self._y_span = None  # the extent is in the view's units: log10 on a log axis
         self.redraw()
         self.setLogMode(x=False, y=self._log_y)
+        self._update_extent()
         self._update_best_marker()
         self.hide_crosshair()
 
@@ -361,6 +395,8 @@ class LivePlot(pg.PlotWidget):
     def set_series_visible(self, series: str, visible: bool) -> None:
         """Show or hide one series (clicking its legend entry does the same)."""
         self.curves[series].setVisible(visible)
+        self._y_span = None
+        self._update_extent()
 
     def is_series_visible(self, series: str) -> bool:
         return bool(self.curves[series].isVisible())

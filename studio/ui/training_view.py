@@ -277,6 +277,7 @@ class TrainingView(QWidget):
             self._epochs = event.epochs
             self.append_log(f"{event.text} (at epoch {event.x:.2f}).")
             for plot in self.plots():
+                plot.planned_epochs = event.epochs
                 plot.mark(event.x, event.text)
         elif isinstance(event, TrainingEnded):
             if event.test_logs:
@@ -296,6 +297,7 @@ class TrainingView(QWidget):
         titles = {"accuracy": "Accuracy", "mae": "Mean absolute error"}
         self.create_plots()
         for plot in self.plots():
+            plot.planned_epochs = event.epochs
             plot.clear_data()
         if self.utilisation_plot is not None:
             self.utilisation_plot.clear()

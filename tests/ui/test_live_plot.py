@@ -4,6 +4,7 @@ export, and the envelope that keeps long series cheap to redraw."""
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import warnings
 import xml.etree.ElementTree as ET
@@ -301,3 +302,34 @@ def test_long_series_are_drawn_as_an_envelope_of_the_visible_range(plot, qtbot, 
     plot.reset_view()
     qtbot.waitUntil(lambda: plot.curves["batch"].getOriginalDataset()[0][0] == 0)
     assert plot.curves["batch"].getOriginalDataset()[0][-1] == x[-1]
+
+
+def test_the_axes_stay_put_while_a_run_grows(qtbot):
+    """The view's range changes now and then, not with every redraw (axes are dear to
+    draw): x in 1-2-5 steps up to the planned epochs, y only when the data leaves it."""
+    from studio.ui.live_plot import LivePlot
+
+    plot = LivePlot("Loss", "loss")
+    qtbot.addWidget(plot)
+    plot.resize(600, 300)
+    plot.show()
+    plot.planned_epochs = 8
+    view = plot.getPlotItem().getViewBox()
+    ranges = []
+    for step in range(1, 401):
+        x = step / 50  # 50 batches an epoch, 8 epochs
+        plot.append("batch", x, 2.0 / (1 + x) + 0.05 * ((step * 7919) % 13) / 13)
+        if step % 50 == 0:
+            plot.append("val", x, 2.0 / (1 + x))
+        if step % 5 == 0:
+            plot.redraw()
+            qtbot.wait(1)
+            ranges.append(tuple(map(tuple, view.viewRange())))
+    x_ranges = {r[0] for r in ranges}
+    changes = sum(a != b for a, b in itertools.pairwise(ranges))
+    assert changes < len(ranges) / 4, f"the view changed {changes} times in {len(ranges)}"
+    # 1, 2, 5, then the 8 planned epochs (plus pyqtgraph's padding for the symbols)
+    assert max(r[1] for r in x_ranges) < 9 and min(r[1] for r in x_ranges) < 1.2
+    x, y = plot.series_data("batch")
+    low, high = ranges[-1][1]
+    assert low <= y.min() and y.max() <= high, "data outside the view"
