@@ -4,5 +4,5 @@ import sys
 
 from studio.app import main
 
-if __name__ == "__main__":  # not when a training process imports it (multiprocessing)
+if __name__ == "__main__":
     sys.exit(main())

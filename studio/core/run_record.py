@@ -89,17 +89,18 @@ class RunCatalog:
     time froze the window."""
 
     def __init__(self) -> None:
-        self._known: dict[Path, tuple[tuple[int, int], RunRecord | None]] = {}
+        self._known: dict[Path, tuple[tuple[int, ...], RunRecord | None]] = {}
 
     def runs(self, root: Path) -> list[tuple[Path, RunRecord]]:
         """Every run under ``root``, newest first."""
-        known: dict[Path, tuple[tuple[int, int], RunRecord | None]] = {}
+        known: dict[Path, tuple[tuple[int, ...], RunRecord | None]] = {}
         for folder in root.iterdir() if root.is_dir() else ():
             try:
                 status = (folder / RUN_FILE).stat()
             except OSError:
                 continue  # not a run folder (or not one any more)
-            key = (status.st_mtime_ns, status.st_size)
+            # Rewritten by replacement: a new file (inode) even where the clock is coarse.
+            key = (status.st_ino, status.st_mtime_ns, status.st_ctime_ns, status.st_size)
             cached = self._known.get(folder)
             known[folder] = cached if cached and cached[0] == key else (key, read_run(folder))
         self._known = known

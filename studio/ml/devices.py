@@ -129,6 +129,8 @@ def _no_gpu_reason(built_with_cuda: bool, nvml: Nvml) -> str:
 #: so asking again for the same policy is not a "next launch" change.
 _in_effect: dict[str, tuple[bool, int]] = {}
 _in_effect_lock = threading.Lock()
+#: The window's process keeps memory growth on once it has left GPU memory to its trainings.
+_growth_kept = False
 
 
 def apply_memory_policy(policy: MemoryPolicy, source: DeviceSource | None = None
@@ -142,7 +144,7 @@ def apply_memory_policy(policy: MemoryPolicy, source: DeviceSource | None = None
     source = source or TensorFlowDevices()
     devices = source.list_gpus()
     names = [_name(d) for d in devices]
-    shared_growth = any(policy.for_gpu(n)[0] for n in names)
+    shared_growth = _growth_kept or any(policy.for_gpu(n)[0] for n in names)
     results = []
     with _in_effect_lock:
         for device, name in zip(devices, names, strict=True):
@@ -177,15 +179,20 @@ def leave_gpu_memory_to_training(source: DeviceSource | None = None
     """For the window's process, whose trainings run in child processes: take GPU memory
     as needed rather than nearly all of it at first use (TensorFlow's default), so that the
     children get the GPU. Called before anything initialises the GPUs."""
+    global _growth_kept
     source = source or TensorFlowDevices()
     names = [_name(device) for device in source.list_gpus()]
-    return apply_memory_policy(MemoryPolicy(growth=dict.fromkeys(names, True)), source)
+    results = apply_memory_policy(MemoryPolicy(growth=dict.fromkeys(names, True)), source)
+    _growth_kept = True  # a policy applied later here (the batch search) keeps it
+    return results
 
 
 def forget_applied_policy() -> None:
     """For tests: pretend this process has applied nothing yet."""
+    global _growth_kept
     with _in_effect_lock:
         _in_effect.clear()
+        _growth_kept = False
 
 
 def split_cpu(count: int) -> None:

@@ -6,10 +6,11 @@ writing after every epoch would cost a third of the training. So an epoch's file
 only when the time since the last write is at least that write's duration / ``SHARE``. With
 epochs longer than that, which is any sizeable job, that is every epoch.
 
-An epoch that is skipped is written at the next due epoch, or when training ends. A better
-epoch that is skipped keeps its weights in memory, so ``best.keras`` still gets the best epoch.
-A crash loses at most the epochs since the last write (about duration / ``SHARE`` seconds: 5 s
-for the digits CNN), and the run resumes from there with no gap in its history.
+An epoch that is skipped is written at the next due epoch; the first and the last epoch of
+every fit are always written, and a stopped run's last epoch by ``flush``. A better epoch that
+is skipped keeps its weights in memory, so ``best.keras`` still gets the best epoch. A crash
+loses at most the epochs since the last write (duration / ``SHARE``, at most ``LONGEST_GAP_S``:
+5 s for the digits CNN), and the run resumes from there with no gap in its history.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from studio.core.training_config import higher_is_better
 
 #: The share of training time that the safety files may take.
 SHARE = 0.02
+#: Never more than this between writes, however long they take.
+LONGEST_GAP_S = 60.0
 
 
 class BudgetedSaves(keras.callbacks.Callback):
@@ -63,7 +66,9 @@ class BudgetedSaves(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         for part in self._parts:
             part.on_train_begin(logs)  # the backup restores an interrupted run here
-        self._written_at = self._clock()
+        # Keras removed the backup as the previous fit ended (the user raised the number of
+        # epochs): this fit's first epoch makes a new one.
+        self._written_at = -math.inf
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         for part in self._parts:
@@ -71,27 +76,36 @@ class BudgetedSaves(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = dict(logs or {})
-        if self._clock() - self._written_at < self._cost / self._share:
+        # The fit's last epoch (planned, or stopped by an earlier callback: early stopping,
+        # NaN) is written now, before early stopping may restore the best weights as the fit
+        # ends; Keras removes the backup then, so it is not written.
+        if self.model.stop_training or epoch + 1 >= self.params.get("epochs", math.inf):
+            self._write(epoch, logs, final=True)
+        elif self._clock() - self._written_at < min(LONGEST_GAP_S, self._cost / self._share):
             self._keep_if_best(epoch, logs)
             self._pending = epoch, logs
-            return
-        self._write(epoch, logs)
+        else:
+            self._write(epoch, logs)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self._pending is not None:
-            # Not the backup: Keras removes it as training ends.
-            self._write(*self._pending, [p for p in self._parts if p is not self._backup])
+        self.flush()
         for part in self._parts:
             part.on_train_end(logs)
 
-    def _write(self, epoch: int, logs: dict[str, Any],
-               parts: list[keras.callbacks.Callback] | None = None) -> None:
+    def flush(self) -> None:
+        """Write the last and the best checkpoint of an epoch still waiting (a stopped run
+        keeps what it learned). The backup stays as it was: its epoch is complete."""
+        if self._pending is not None:
+            self._write(*self._pending, final=True)
+
+    def _write(self, epoch: int, logs: dict[str, Any], *, final: bool = False) -> None:
         start = self._clock()
         kept, self._best_kept = self._best_kept, None
         if kept is not None and not self._improves(logs, kept[1]):
             self._write_best(*kept)
-        for part in parts or self._parts:
-            part.on_epoch_end(epoch, logs)
+        for part in self._parts:
+            if not (final and part is self._backup):
+                part.on_epoch_end(epoch, logs)
         self._written_at = self._clock()
         self._cost = self._written_at - start
         self._pending = None

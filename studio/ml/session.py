@@ -174,7 +174,8 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
                              mode="max" if higher_is_better(monitor) else "min",
                              save_best_only=True)
     # Every worker of a cluster must save at the same epochs, so they are not budgeted there.
-    callbacks = ([backup, last, best] if every_epoch else [BudgetedSaves(backup, last, best)])
+    budgeted = None if every_epoch else BudgetedSaves(backup, last, best)
+    callbacks = [backup, last, best] if budgeted is None else [budgeted]
     try:
         result = engine(model, data, config, recording_sink, control,
                         seed=project.dataset.seed, log_dir=run_dir / "tensorboard",
@@ -189,6 +190,8 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
         write_run(run_dir, record.with_progress(len(rows), rows[-1] if rows else {})
                   .ended(ended, str(error)))
         raise
+    if budgeted is not None:
+        budgeted.flush()  # a stopped run: Keras ended its fit without on_train_end
     save_keras(result.model, run_dir / MODEL_FILE)
     status: Status = ("diverged" if result.diverged else
                       "stopped" if result.reason == "stopped by the user" else "finished")

@@ -7,9 +7,9 @@ interpreter lock. That halved the training's throughput and froze the window for
 A child process has its own interpreter and returns everything when it exits. Forking it from
 multiprocessing's "forkserver", with the training modules preloaded there, makes a child in
 milliseconds instead of the 4-5 s that importing TensorFlow takes. A fresh process still
-spends about a second on its first fit setting TensorFlow's runtime up, so one process is
-kept in reserve (``prepare_spare``). It applies the GPU memory policy and runs a tiny fit,
-then waits for its training (``take``).
+spends about a second on its first fit setting TensorFlow's runtime up, so where there is no
+GPU one process is kept in reserve (``prepare_spare``). It applies the memory policy and runs
+a tiny fit, then waits for its training (``take``).
 
 A child sends ``("memory_policy", results)``, then ``("event", TrainingEvent)`` messages, and
 finally one outcome:
@@ -214,14 +214,16 @@ def _obey(commands: Connection, control: TrainingControl) -> None:
 
 # ----- the process in reserve ----------------------------------------------------------------
 _spare: TrainingProcess | None = None
-_spare_lock = threading.Lock()
+_preparing = False  # a spare is being made (its fork may wait for the server's imports)
+_spare_changed = threading.Condition()
 
 
 def take(memory_policy: MemoryPolicy) -> TrainingProcess:
     """A process for a training with this memory policy: the one in reserve if it has the
     same policy (warm, or warming up), else a new one."""
     global _spare
-    with _spare_lock:
+    with _spare_changed:
+        _spare_changed.wait_for(lambda: not _preparing)
         spare, _spare = _spare, None
     if spare is not None and spare.memory_policy == memory_policy and spare.alive:
         return spare
@@ -232,25 +234,38 @@ def take(memory_policy: MemoryPolicy) -> TrainingProcess:
 def prepare_spare(memory_policy: MemoryPolicy) -> None:
     """Keep a process warming up for the next training. It costs about a second of CPU, so
     call it when nothing trains, and off the UI thread: the first one waits for the fork
-    server's imports."""
-    global _spare
-    with _spare_lock:
+    server's imports. Not where TensorFlow sees a GPU: a process warmed up there would hold
+    the GPU's memory while it waits."""
+    global _spare, _preparing
+    if _gpus_present():
+        return
+    with _spare_changed:
+        _spare_changed.wait_for(lambda: not _preparing)
         current = _spare
         if current is not None and current.memory_policy == memory_policy and current.alive:
             return
-        _spare = None
-    _discard(current)
-    spare = TrainingProcess(memory_policy)
-    with _spare_lock:
-        _spare, extra = spare, _spare
-    _discard(extra)  # another thread prepared one meanwhile
+        _spare, _preparing = None, True
+    spare = None
+    try:
+        _discard(current)
+        spare = TrainingProcess(memory_policy)
+    finally:
+        with _spare_changed:
+            _spare, _preparing = spare, False
+            _spare_changed.notify_all()
 
 
 def spare_ready() -> bool:
     """Whether the process in reserve has warmed up (benchmarks wait for it, so that its
     warming up does not land in another measurement)."""
-    with _spare_lock:
+    with _spare_changed:
         return _spare is not None and _spare.warm
+
+
+def _gpus_present() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))  # lists without initialising
 
 
 def _discard(process: TrainingProcess | None) -> None:

@@ -296,7 +296,8 @@ class LivePlot(pg.PlotWidget):
         margin that changes only when the data leaves it or fills less than half of it."""
         bounds = [(curve.dataBounds(0), curve.dataBounds(1)) for curve in self.curves.values()
                   if curve.isVisible()]
-        bounds = [(bx, by) for bx, by in bounds if None not in bx and None not in by]
+        bounds = [(bx, by) for bx, by in bounds
+                  if None not in bx and None not in by and math.isfinite(sum(bx) + sum(by))]
         if not bounds:
             data: tuple[list[float], list[float]] = ([], [])
             self._y_span = None
@@ -382,9 +383,9 @@ class LivePlot(pg.PlotWidget):
         (the line joins their neighbours) and a best value <= 0 is not marked."""
         self._log_y = bool(on)
         self._dirty.update(SERIES)  # values <= 0 are left out on a log axis only
-        self._y_span = None  # the extent is in the view's units: log10 on a log axis
         self.redraw()
         self.setLogMode(x=False, y=self._log_y)
+        self._y_span = None  # the extent is in the view's units: log10 on a log axis
         self._update_extent()
         self._update_best_marker()
         self.hide_crosshair()

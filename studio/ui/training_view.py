@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 
 
 
+#: Between trainings (a finished run's curves, a watched run) nothing competes for the CPU.
+IDLE_INTERVAL_MS = 100
+
+
 def format_duration(seconds: float) -> str:
     total = max(0, round(seconds))
     minutes, secs = divmod(total, 60)
@@ -383,7 +387,8 @@ class TrainingView(QWidget):
                     plots[index].redraw()
                     self._next_plot = index + 1
                     break
-        self._timer.setInterval(self._pacer.next_interval_ms())
+        pace = self._pacer.next_interval_ms()
+        self._timer.setInterval(pace if self._running else IDLE_INTERVAL_MS)
 
     def _show_batch_progress(self) -> None:
         if self._batch_progress is not None:

@@ -15,6 +15,7 @@ import gc
 
 _holders = 0
 _was_enabled = False
+_frozen = False
 
 
 def pause_collection() -> None:
@@ -40,8 +41,11 @@ def freeze_long_lived() -> None:
     """Put everything alive now (Qt, TensorFlow, Keras, the window) out of the collector's
     reach, so that later collections walk only what was made since: the collection at the
     end of a training then takes milliseconds instead of the 0.3 s that froze the window.
-    Called once TensorFlow has loaded."""
-    gc.freeze()
+    Called once TensorFlow has loaded; once per process (later windows add little)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 def paused() -> bool:

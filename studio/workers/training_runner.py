@@ -12,6 +12,7 @@ listener may start the next run or quit at once.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import threading
@@ -59,6 +60,8 @@ class _TrainingWorker(QObject):
     def command(self, *message: Any) -> None:
         """A command for the training (the control object carries it here; see below)."""
 
+    shutting_down = False
+
     def stop_now(self) -> None:
         """The training did not stop in time: end it the hard way if that is possible."""
 
@@ -97,14 +100,15 @@ class _ProcessWorker(_TrainingWorker):
         self._lock = threading.Lock()
         self._process: training_process.TrainingProcess | None = None
         self._pending: list[tuple[Any, ...]] = []  # commands given before the child started
-        self._killed = False
+        self._killed = False  # the child is to end, or has ended: commands are dropped
+        self.shutting_down = False  # the window closes: no process in reserve is wanted
 
     def command(self, *message: Any) -> None:
         with self._lock:
-            if self._process is None:
-                self._pending.append(message)
-            else:
+            if self._process is not None:
                 self._process.command(*message)
+            elif not self._killed:
+                self._pending.append(message)
 
     def stop_now(self) -> None:
         with self._lock:
@@ -125,25 +129,34 @@ class _ProcessWorker(_TrainingWorker):
 
     def _watch(self, run_dir: Path) -> tuple[str, Any]:
         process = training_process.take(self._memory_policy)
-        process.train(self._project, run_dir)
-        with self._lock:
-            self._process = process
-            for message in self._pending:
-                process.command(*message)
-            if self._killed:
-                process.kill()
-        self.process_started.emit(process.pid)
-        outcome: tuple[str, Any] | None = None
-        for kind, payload in process.messages():
-            if kind == "event":
-                self.training_event.emit(payload)
-            elif kind == "memory_policy":
-                self.memory_policy_applied.emit(payload, True)
-            else:
-                outcome = (kind, payload)
-        code = process.wait()
-        # The next training's process warms up while this one's results are looked at.
-        training_process.prepare_spare(self._memory_policy)
+        try:
+            process.train(self._project, run_dir)
+            with self._lock:
+                self._process = process
+                for message in self._pending:
+                    process.command(*message)
+                if self._killed:
+                    process.kill()
+            self.process_started.emit(process.pid)
+            outcome: tuple[str, Any] | None = None
+            for kind, payload in process.messages():
+                if kind == "event":
+                    self.training_event.emit(payload)
+                elif kind == "memory_policy":
+                    self.memory_policy_applied.emit(payload, True)
+                else:
+                    outcome = (kind, payload)
+        except BaseException:
+            process.kill()  # not left training with nobody reading its messages
+            raise
+        finally:
+            with self._lock:  # no command may reach pipes that are closing
+                self._process, self._killed = None, True
+            code = process.wait()
+        if not self.shutting_down:
+            # The next training's process warms up while this one's results are looked at.
+            with contextlib.suppress(Exception):  # the next training makes its own then
+                training_process.prepare_spare(self._memory_policy)
         if outcome is None:
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             return "failed", (
@@ -231,6 +244,8 @@ class TrainingRunner(QObject):
         process that has not saved and exited within ``STOP_GRACE_S`` is killed."""
         if not self.running:
             return
+        if self._worker is not None:
+            self._worker.shutting_down = True
         self.stop()
         if not self._job.wait(int(STOP_GRACE_S * 1000)) and self._worker is not None:
             self._worker.stop_now()

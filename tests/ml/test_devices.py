@@ -197,3 +197,8 @@ def test_the_windows_process_leaves_gpu_memory_to_its_training_processes():
     results = leave_gpu_memory_to_training(source)
     assert source.growth == {"/physical_device:GPU:0": True, "/physical_device:GPU:1": True}
     assert all(r.applied and r.growth for r in results)
+    # The batch search, later in the same process, asks for TensorFlow's default: growth
+    # stays on, or the window would take the memory its trainings need.
+    again = apply_memory_policy(MemoryPolicy(), source)
+    assert all(r.growth for r in again)
+    assert source.growth == {"/physical_device:GPU:0": True, "/physical_device:GPU:1": True}

@@ -91,3 +91,34 @@ def test_a_run_killed_between_writes_resumes_from_the_last_write(tmp_path):
     # Killed here: on_train_end never comes. The backup holds epochs 1-26.
     assert saves.written[-1] == 25
     assert resumable_epochs(tmp_path) == 26
+
+
+def test_a_fits_last_epoch_is_written_before_the_fit_ends_but_not_into_the_backup(tmp_path):
+    """Early stopping may restore the best weights as the fit ends: the last checkpoint is
+    written before that. Keras removes the backup as the fit ends, so it is not rewritten."""
+    clock = _Clock()
+    model, saves = _saves(tmp_path, clock, cost=0.1)
+    saves.set_params({"epochs": 30, "steps": 1, "verbose": 0})
+    saves.on_train_begin()
+    for epoch in range(30):
+        _epoch(model, saves, clock, epoch, 1.0, seconds=0.2)
+    assert saves.written == [0, 25, 29]
+    assert resumable_epochs(tmp_path) == 26
+    last = keras.saving.load_model(tmp_path / "last.keras")
+    assert all(np.all(w == 29) for w in last.get_weights())
+
+
+def test_a_stopped_run_flushes_its_waiting_epoch_and_keeps_its_backup(tmp_path):
+    clock = _Clock()
+    model, saves = _saves(tmp_path, clock, cost=0.1)
+    saves.on_train_begin()
+    for epoch, loss in enumerate([1.0, 0.5, 0.9, 0.95]):
+        _epoch(model, saves, clock, epoch, loss, seconds=0.2)
+    assert saves.written == [0]
+    saves.flush()  # the user's stop ended the fit without on_train_end
+    assert saves.written == [0, 3]
+    assert resumable_epochs(tmp_path) == 1
+    best = keras.saving.load_model(tmp_path / "best.keras")
+    assert all(np.all(w == 1) for w in best.get_weights())
+    last = keras.saving.load_model(tmp_path / "last.keras")
+    assert all(np.all(w == 3) for w in last.get_weights())

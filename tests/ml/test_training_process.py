@@ -173,3 +173,20 @@ def test_a_spare_warms_up_and_is_taken_only_for_its_memory_policy(tmp_path):
     events, other_messages, code = _collect(spare)
     assert code == 0 and other_messages[-1][0] == "finished"
     assert sum(isinstance(e, EpochEnded) for e in events) == 1
+
+
+def test_a_training_asked_for_while_the_spare_is_being_made_takes_that_spare():
+    """Not a second process warming up beside the training (it would take half the CPU)."""
+    import threading
+
+    policy = MemoryPolicy()
+    training_process._discard(training_process.take(policy))  # nothing in reserve
+    assert not training_process._gpus_present()  # TensorFlow imported before the race
+    preparing = threading.Thread(target=training_process.prepare_spare, args=(policy,))
+    preparing.start()
+    time.sleep(0.2)  # inside prepare_spare, making the process
+    taken = training_process.take(policy)
+    preparing.join()
+    assert training_process._spare is None, "a second process was made"
+    assert taken.alive
+    training_process._discard(taken)
