@@ -166,6 +166,10 @@ def _run_training(model: keras.Model, data: LoadedData, config: TrainingConfig,
     while not stopped and len(callback.history) < callback.epochs:
         # Fit again from where it ended when the user raised the number of epochs.
         done = len(callback.history)
+        # Keras' BackupAndRestore sets this when it resumes a run, and fit prefers it to its
+        # initial_epoch argument: a second fit would train the resumed epochs again. (A
+        # resuming backup sets it again inside fit.)
+        model._initial_epoch = None
         try:
             model.fit(train, validation_data=val, initial_epoch=done, epochs=callback.epochs,
                       verbose=0, shuffle=False, callbacks=callbacks, class_weight=weights)

@@ -213,3 +213,38 @@ def test_checkpoints_never_take_non_finite_weights(tmp_path):
     checkpoint.on_epoch_end(1, {"loss": 0.4})  # finite loss, overflowed weights
     checkpoint.on_epoch_end(2, {"loss": float("nan")})
     assert (tmp_path / "last.keras").read_bytes() == saved
+
+
+def test_a_resumed_run_whose_epochs_are_raised_counts_each_epoch_once(quick_project, tmp_path):
+    """Keras' BackupAndRestore sets the model's first epoch when it resumes a run; a second
+    fit (the user raised the number of epochs) must start where the first one ended."""
+    import csv
+
+    from studio.core.events import EpochEnded
+    from studio.core.run_record import HISTORY_FILE, resumable_epochs
+
+    project = replace(quick_project, training=replace(quick_project.training, epochs=3))
+    run = tmp_path / "run"
+
+    def killed_after_two_epochs(event):
+        if isinstance(event, EpochEnded) and event.epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_project(project, killed_after_two_epochs, None, run)
+    assert resumable_epochs(run) == 1  # the backup of the first epoch (two were trained)
+
+    control = TrainingControl()
+    asked = []
+
+    def raise_epochs(event):
+        if isinstance(event, BatchEnded) and not asked:
+            asked.append(event)
+            control.pause()
+            control.request_changes(epochs=5)
+            threading.Timer(0.2, control.resume).start()
+
+    result = train_project(project, raise_epochs, control, run)
+    assert result.epochs_completed == 5
+    with open(run / HISTORY_FILE, newline="") as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == ["1", "2", "3", "4", "5"]
