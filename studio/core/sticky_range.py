@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 #: The share of the data's span added on each side when the y range changes.
-MARGIN = 0.25
+MARGIN = 0.1
 
 
 def nice_ceiling(value: float) -> float:

@@ -142,6 +142,7 @@ class LivePlot(pg.PlotWidget):
         self._extent = pg.PlotCurveItem(pen=pg.mkPen(None))
         self._extent_data: tuple[list[float], list[float]] = ([], [])
         self._y_span: tuple[float, float] | None = None
+        self._settled = True  # no run is growing: the view fits the data closely
         self.planned_epochs = 0  # the x range grows no further once it reaches them
         self.getPlotItem().getViewBox().addItem(self._extent)
 
@@ -220,6 +221,13 @@ class LivePlot(pg.PlotWidget):
             self._consider_best(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         self._describe()
 
+    def settle(self, growing: bool = False) -> None:
+        """``growing``: a run adds points, so the axes move only now and then
+        (``sticky_range``); else (the run has ended) the view fits the data closely."""
+        self._settled = not growing
+        self._y_span = None
+        self._update_extent()
+
     def clear_data(self) -> None:
         """Forget every point and change mark (a new run starts)."""
         for buffer in self.buffers.values():
@@ -294,6 +302,11 @@ class LivePlot(pg.PlotWidget):
     def _update_extent(self) -> None:
         """Span the x range in 1-2-5 steps up to the planned epochs, and the y range with a
         margin that changes only when the data leaves it or fills less than half of it."""
+        if self._settled:
+            if self._extent_data != ([], []):
+                self._extent_data = ([], [])
+                self._extent.setData([], [])
+            return
         bounds = [(curve.dataBounds(0), curve.dataBounds(1)) for curve in self.curves.values()
                   if curve.isVisible()]
         bounds = [(bx, by) for bx, by in bounds

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -46,7 +46,6 @@ from studio.ui.evaluation_view import EvaluationView
 from studio.ui.export_dialog import ExportDialog
 from studio.ui.icons import set_icon
 from studio.ui.navigation import make_view_menu
-from studio.ui.run_monitor import RunMonitor
 from studio.ui.runs_view import RunsView
 from studio.ui.shortcuts_dialog import ShortcutsDialog
 from studio.ui.training_view import TrainingView
@@ -58,6 +57,9 @@ from studio.workers.download_runner import DownloadRunner
 from studio.workers.evaluation_runner import EvaluationRunner
 from studio.workers.ml_service import MlService
 from studio.workers.training_runner import TrainingRunner
+
+if TYPE_CHECKING:
+    from studio.ui.run_monitor import RunMonitor
 
 PROJECT_FILTER = "Training Studio project (*.json)"
 ARCHITECTURE_FILTER = "Architecture (*.json)"
@@ -314,6 +316,8 @@ class MainWindow(QMainWindow):
                             f"or {RUN_FILE}. Choose the folder given to 'studio train "
                             "--output'.")
             return None
+        from studio.ui.run_monitor import RunMonitor  # imports pyqtgraph: not before a paint
+
         monitor = RunMonitor(path, self)
         monitor.show()
         self.run_monitors.append(monitor)

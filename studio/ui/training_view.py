@@ -289,6 +289,8 @@ class TrainingView(QWidget):
                 self.append_log(f"On the test split (kept out of training): {values}.")
             self.utilisation_monitor.stop()
             self.redraw()
+            for plot in self.plots():
+                plot.settle()
 
     def _started(self, event: TrainingStarted) -> None:
         self._pacer.restart()
@@ -303,6 +305,7 @@ class TrainingView(QWidget):
         for plot in self.plots():
             plot.planned_epochs = event.epochs
             plot.clear_data()
+            plot.settle(growing=True)
         if self.utilisation_plot is not None:
             self.utilisation_plot.clear()
         self.utilisation_monitor.start()

@@ -83,8 +83,8 @@ class UtilisationPlot(QWidget):
         self.curves: dict[str, pg.PlotCurveItem] = {}
         self._ram_total = 0.0
         self._gpu_total: dict[int, float] = {}
-        self._curve(_CPU, "CPU (this process)", _COLOURS[_CPU])
-        self._curve(_RAM, "RAM (this process)", _COLOURS[_RAM])
+        self._curve(_CPU, "CPU (the studio)", _COLOURS[_CPU])
+        self._curve(_RAM, "RAM (the studio)", _COLOURS[_RAM])
 
     def _curve(self, key: str, name: str, colour: tuple[int, int, int]) -> None:
         self.buffers[key] = CurveBuffer(capacity=4096)  # over an hour before it grows
@@ -105,7 +105,7 @@ class UtilisationPlot(QWidget):
         self._append(_CPU, x, sample.cpu_percent)
         if sample.ram_total_mb != self._ram_total:
             self._ram_total = sample.ram_total_mb
-            self._rename(_RAM, f"RAM (this process, % of {_mb(sample.ram_total_mb)})")
+            self._rename(_RAM, f"RAM (the studio, % of {_mb(sample.ram_total_mb)})")
         self._append(_RAM, x, sample.ram_percent)
         for gpu in sample.gpus:
             self._add_gpu(x, gpu)

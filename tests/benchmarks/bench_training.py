@@ -18,9 +18,11 @@ into the window and refreshing the Runs tab. Both sides build a fresh model ever
 trace the train step again. Samples/s = epochs x training samples / that time. A second
 figure per side excludes the one-off costs: training samples / median time between the ends
 of consecutive epochs from epoch 2 on (plain: a callback's clock in the child; studio: the
-arrival of ``EpochEnded`` on the UI thread). The studio keeps one training process in
-reserve, which warms up as a run ends (a second of CPU); before each plain run the benchmark
-waits until it has, so that neither side's work lands in the other's time. The studio's own
+time the training process wrote with each epoch's line of the run's ``events.jsonl``, to the
+millisecond, which the window's event loop cannot delay or bunch up). The studio keeps one
+training process in reserve, which warms up as a run ends (a second of CPU); before each
+plain run the benchmark waits until it has, so that neither side's work lands in the other's
+time. The studio's own
 ``BatchEnded.samples_per_second`` is not used: it leaves out validation and everything
 between epochs. One warm-up run of each is not counted (the window's first run also imports
 the training modules); the window has loaded TensorFlow (``can_train()``) before anything is
@@ -247,7 +249,19 @@ def _studio_run(window: Any, ticks: _Ticks | None = None) -> _Run:
         raise RuntimeError(f"studio training failed: {outcome['error']}")
     if "end" not in outcome:
         raise TimeoutError(f"studio training did not finish in {RUN_TIMEOUT_S} s")
-    return _Run(outcome["end"] - start, tuple(t - start for t in ends), samples[0])
+    written = _epoch_times(window.current_run)
+    assert len(written) == len(ends), "events.jsonl and the window disagree on the epochs"
+    return _Run(outcome["end"] - start, written, samples[0])
+
+
+def _epoch_times(run: Path) -> tuple[float, ...]:
+    """When the training process wrote each (not replayed) epoch to the run's events.jsonl."""
+    times = []
+    for line in (run / "events.jsonl").read_text().splitlines():
+        event = json.loads(line)
+        if event["type"] == "epoch" and not event.get("replayed"):
+            times.append(float(event["time"]))
+    return tuple(times)
 
 
 def _rss_mb(app: Any) -> float:

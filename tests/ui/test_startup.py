@@ -1,4 +1,5 @@
-"""The window is up before TensorFlow: checked in a fresh process, where nothing preloaded it."""
+"""The window is up before TensorFlow, and made before pyqtgraph is imported (the plots come
+right after the first paint): checked in a fresh process, where nothing preloaded them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ def test_window_is_shown_before_tensorflow_is_imported():
         from studio.ui.application import create_window
         app = QApplication([])
         window, error = create_window(None)
+        print("pyqtgraph" in sys.modules)
         window.show()
         app.processEvents()
         assert error is None
@@ -27,8 +29,9 @@ def test_window_is_shown_before_tensorflow_is_imported():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == "False False"
-    assert lines[1] == "False Train is available once TensorFlow has loaded."
+    assert lines[0] == "False", "pyqtgraph was imported before the first paint"
+    assert lines[1] == "False False"
+    assert lines[2] == "False Train is available once TensorFlow has loaded."
 
 
 def test_opening_a_bad_project_from_the_command_line_falls_back_with_a_message(tmp_path):

@@ -42,7 +42,7 @@ def test_samples_become_curve_points_and_words(plot):
                     "GPU 1: load n/a, 3,072/12,288 MB")
     assert plot.now_label.accessibleName() == "Utilisation now"
     labels = [label.text for _sample_item, label in plot.legend.items]
-    assert "RAM (this process, % of 16,000 MB)" in labels
+    assert "RAM (the studio, % of 16,000 MB)" in labels
     assert "GPU 0 memory (% of 16,384 MB)" in labels
     (_x0, _x1), (y0, y1) = plot.plot.getPlotItem().getViewBox().viewRange()
     assert y0 < 0 < 100 < y1 < 105, "a fixed 0-100 axis, whatever the data"
