@@ -56,11 +56,11 @@ class _TrainingWorker(QObject):
         self._control = control
         self._memory_policy = memory_policy
         self.outcome: tuple[str, Any] | None = None
+        self.shutting_down = False  # the window closes: no process in reserve is wanted
 
     def command(self, *message: Any) -> None:
-        """A command for the training (the control object carries it here; see below)."""
-
-    shutting_down = False
+        """A command for the training: on this thread the shared control object carries
+        every command already, so there is nothing to send."""
 
     def stop_now(self) -> None:
         """The training did not stop in time: end it the hard way if that is possible."""
@@ -101,7 +101,6 @@ class _ProcessWorker(_TrainingWorker):
         self._process: training_process.TrainingProcess | None = None
         self._pending: list[tuple[Any, ...]] = []  # commands given before the child started
         self._killed = False  # the child is to end, or has ended: commands are dropped
-        self.shutting_down = False  # the window closes: no process in reserve is wanted
 
     def command(self, *message: Any) -> None:
         with self._lock:
