@@ -122,19 +122,25 @@ def test_a_loss_that_does_not_fit_the_task_is_refused(quick_project):
         train_project(project, lambda e: None)
 
 
+def _change_while_paused(control, events, **changes):
+    """A sink that records events and, at the first batch, pauses, asks for ``changes`` and
+    resumes 0.2 s later (from another thread, as the window would)."""
+    def sink(event):
+        events.append(event)
+        if isinstance(event, BatchEnded) and not any(isinstance(e, BatchEnded)
+                                                     for e in events[:-1]):
+            control.pause()
+            control.request_changes(**changes)
+            threading.Timer(0.2, control.resume).start()
+
+    return sink
+
+
 def test_pausing_then_changing_rate_and_epochs_is_applied_and_reported(quick_project):
     project = _iris(quick_project, epochs=2, learning_rate=0.01)
     control = TrainingControl()
     events = []
-    paused_once = threading.Event()
-
-    def sink(event):
-        events.append(event)
-        if isinstance(event, BatchEnded) and not paused_once.is_set():
-            paused_once.set()
-            control.pause()
-            control.request_changes(learning_rate=0.002, epochs=4)
-            threading.Timer(0.2, control.resume).start()
+    sink = _change_while_paused(control, events, learning_rate=0.002, epochs=4)
 
     result = train_project(project, sink, control)
     changed = [e for e in events if isinstance(e, SettingsChanged)]
@@ -235,16 +241,7 @@ def test_a_resumed_run_whose_epochs_are_raised_counts_each_epoch_once(quick_proj
     assert resumable_epochs(run) == 1  # the backup of the first epoch (two were trained)
 
     control = TrainingControl()
-    asked = []
-
-    def raise_epochs(event):
-        if isinstance(event, BatchEnded) and not asked:
-            asked.append(event)
-            control.pause()
-            control.request_changes(epochs=5)
-            threading.Timer(0.2, control.resume).start()
-
-    result = train_project(project, raise_epochs, control, run)
+    result = train_project(project, _change_while_paused(control, [], epochs=5), control, run)
     assert result.epochs_completed == 5
     with open(run / HISTORY_FILE, newline="") as handle:
         assert [row["epoch"] for row in csv.DictReader(handle)] == ["1", "2", "3", "4", "5"]
