@@ -74,21 +74,28 @@ class TrainingProcess:
         self.memory_policy = memory_policy
         messages_in, messages_out = context.Pipe(duplex=False)
         commands_in, commands_out = context.Pipe(duplex=False)
-        self._warm = context.Event()
+        # A pipe, not a multiprocessing Event: a named semaphore that the window drops before
+        # the child has opened it (a spare at exit) made the child fail loudly.
+        warm_in, warm_out = context.Pipe(duplex=False)
         self._process = context.Process(
             target=target or child_main, name="studio-training", daemon=True,
-            args=(memory_policy, messages_out, commands_in, self._warm))
+            args=(memory_policy, messages_out, commands_in, warm_out))
         self._process.start()  # waits for the fork server to finish its imports
         # Only the child keeps these ends open, so each side sees the other's exit as EOF.
-        messages_out.close()
-        commands_in.close()
+        for child_end in (messages_out, commands_in, warm_out):
+            child_end.close()
         self._messages: Connection = messages_in
         self._commands: Connection = commands_out
+        self._warm_signal: Connection = warm_in
+        self._warmed = False
 
     @property
     def warm(self) -> bool:
         """Whether it has warmed up (it trains at full speed from its first batch)."""
-        return bool(self._warm.is_set())
+        if not self._warmed:
+            with contextlib.suppress(EOFError, OSError, ValueError):  # ended, or closed
+                self._warmed = self._warm_signal.poll() and self._warm_signal.recv() is True
+        return self._warmed
 
     @property
     def alive(self) -> bool:
@@ -118,8 +125,8 @@ class TrainingProcess:
     def wait(self) -> int | None:
         """Wait for the exit; the exit code (negative: killed by that signal)."""
         self._process.join()
-        self._messages.close()
-        self._commands.close()
+        for connection in (self._messages, self._commands, self._warm_signal):
+            connection.close()
         code: int | None = self._process.exitcode
         return code
 
@@ -129,7 +136,7 @@ class TrainingProcess:
 
 
 def child_main(memory_policy: MemoryPolicy, messages: Connection, commands: Connection,
-               warm: Any) -> None:
+               warm: Connection) -> None:
     # A little below the window in the scheduler's eyes: the window's few milliseconds of
     # drawing come first, and training has every cycle the window leaves.
     os.nice(CHILD_NICENESS)
@@ -137,7 +144,9 @@ def child_main(memory_policy: MemoryPolicy, messages: Connection, commands: Conn
         prepared: list[Any] | BaseException = _prepare(memory_policy)
     except Exception as error:  # reported when there is a training to report it to
         prepared = error
-    warm.set()
+    with contextlib.suppress(OSError):  # the window may have dropped a spare already
+        warm.send(True)
+    warm.close()
     try:
         name, *job = commands.recv()
     except (EOFError, OSError):

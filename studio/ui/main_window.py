@@ -52,7 +52,7 @@ from studio.ui.training_view import TrainingView
 from studio.ui.try_model_view import TryModelView
 from studio.ui.window_session import WindowSession, ask_recover_dialog
 from studio.workers.batch_probe_runner import BatchProbeRunner
-from studio.workers.collection_pause import freeze_long_lived
+from studio.workers.collection_pause import CollectionTimer, freeze_long_lived
 from studio.workers.download_runner import DownloadRunner
 from studio.workers.evaluation_runner import EvaluationRunner
 from studio.workers.ml_service import MlService
@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         #: "retry" (train again with that batch), "probe" (find what fits) or "close".
         self.ask_out_of_memory: Callable[[str, int], str] = self._ask_out_of_memory_dialog
 
+        #: Collects garbage on this thread only: see collection_pause.
+        self.collection = CollectionTimer(self)
         self.downloads = DownloadRunner(self)
         self._previewed_dataset: Any = None  # the DatasetSpec of the last preview request
         self.data = DatasetView(self.document)
@@ -962,3 +964,4 @@ class MainWindow(QMainWindow):
             self.batch_dialog.close()  # cancels its search and waits for the thread
         self.downloads.cancel_and_wait()
         self.ml.shutdown()
+        self.collection.stop()

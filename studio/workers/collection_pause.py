@@ -1,11 +1,17 @@
-"""Automatic garbage collection is paused while any TensorFlow worker thread runs.
+"""Garbage is collected on the UI thread only, and never while a TensorFlow worker runs.
 
-A collection on the UI thread that frees TensorFlow objects can wait for a lock a worker holds
-while it traces, while the worker waits for the interpreter lock: a deadlock seen in CI. And a
-collection on a worker thread can destroy Qt widgets off the UI thread, another deadlock seen
-in a test. So runners pause automatic collection when their thread starts and resume it when
-it ends, and garbage is collected then, on the UI thread. Several runners may overlap (a
-training and an evaluation): collection comes back only when the last one has ended.
+Python collects on whichever thread happens to allocate. A collection on a worker thread can
+destroy Qt objects (widgets, event loops, timers) off the UI thread: a deadlock seen in a test
+and a segmentation fault seen in CI, on the ML thread while it read a dataset. So while a
+window is open, automatic collection is off and the window's ``CollectionTimer`` collects on
+the UI thread instead, as Python would have (by generation thresholds). pyqtgraph's
+``GarbageCollector`` does the same, for the same reason.
+
+And a collection on the UI thread that frees TensorFlow objects can wait for a lock a worker
+holds while it traces, while the worker waits for the interpreter lock: a deadlock seen in CI.
+So runners pause collection when their thread starts and resume it when it ends, and garbage
+is collected then, on the UI thread. Several runners may overlap (a training and an
+evaluation): collection comes back only when the last one has ended.
 Called on the UI thread only.
 """
 
@@ -13,16 +19,31 @@ from __future__ import annotations
 
 import gc
 
-_holders = 0
-_was_enabled = False
+from PySide6.QtCore import QObject, QTimer
+
+COLLECTION_INTERVAL_MS = 500
+
+_holders = 0  # workers running TensorFlow
+_timers = 0  # windows collecting on their UI thread
+_enabled_before = True  # gc.isenabled() before the first holder or timer took collection over
 _frozen = False
 
 
-def pause_collection() -> None:
-    global _holders, _was_enabled
-    if _holders == 0:
-        _was_enabled = gc.isenabled()
+def _take_over() -> None:
+    global _enabled_before
+    if _holders == 0 and _timers == 0:
+        _enabled_before = gc.isenabled()
         gc.disable()
+
+
+def _hand_back() -> None:
+    if _holders == 0 and _timers == 0 and _enabled_before:
+        gc.enable()
+
+
+def pause_collection() -> None:
+    global _holders
+    _take_over()
     _holders += 1
 
 
@@ -32,9 +53,47 @@ def resume_collection() -> None:
     if _holders == 0:
         return
     _holders -= 1
-    if _holders == 0 and _was_enabled:
-        gc.enable()
+    if _holders == 0 and _enabled_before:
+        _hand_back()
         gc.collect()
+
+
+def paused() -> bool:
+    return _holders > 0
+
+
+def collect_due() -> None:
+    """Collect the oldest generation whose allocation count passed its threshold, unless a
+    worker runs TensorFlow or collection was off before the studio took it over."""
+    if _holders or not _enabled_before:
+        return
+    due = [generation for generation, (count, threshold)
+           in enumerate(zip(gc.get_count(), gc.get_threshold(), strict=True))
+           if threshold and count > threshold]
+    if due:
+        gc.collect(due[-1])
+
+
+class CollectionTimer(QObject):
+    """Turns automatic collection off while it lives and collects from a timer on the thread
+    that made it (the UI thread). ``stop`` hands collection back; safe to call twice."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        global _timers
+        super().__init__(parent)
+        _take_over()
+        _timers += 1
+        self._timer = QTimer(self)
+        self._timer.setInterval(COLLECTION_INTERVAL_MS)
+        self._timer.timeout.connect(collect_due)
+        self._timer.start()
+
+    def stop(self) -> None:
+        global _timers
+        if self._timer.isActive():
+            self._timer.stop()
+            _timers -= 1
+            _hand_back()
 
 
 def freeze_long_lived() -> None:
@@ -46,7 +105,3 @@ def freeze_long_lived() -> None:
     if not _frozen:
         _frozen = True
         gc.freeze()
-
-
-def paused() -> bool:
-    return _holders > 0
