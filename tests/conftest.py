@@ -1,7 +1,9 @@
-"""Shared test set-up: Qt offscreen, isolated settings, and no QThread left running."""
+"""Shared test set-up: Qt offscreen, isolated settings, and no QThread left running or
+garbage collection left off."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import weakref
@@ -57,6 +59,17 @@ def no_qthread_left_running():
             except RuntimeError:
                 pass
         pytest.fail(f"test left QThread(s) running: {', '.join(running)}")
+
+
+@pytest.fixture(autouse=True)
+def collection_handed_back():
+    """Fail any test that leaves automatic garbage collection off: a window neither closed
+    nor deleted (its collection timer still holds it), or a worker that never ended."""
+    yield
+    if not gc.isenabled():
+        gc.enable()
+        pytest.fail("test left automatic garbage collection off: close its windows "
+                    "(MainWindow.close, or shutdown_workers) and let its workers end")
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ goes on the QUndoStack, so every edit is undoable and the saved/unsaved state is
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -15,10 +16,15 @@ from studio.core.project import Project, load_project, save_project
 
 
 class _ReplaceProject(QUndoCommand):
+    """One edit. It holds its document weakly: the document owns the undo stack, which owns
+    the commands, and a command holding its document would make a cycle through Qt's
+    ownership that only Python's collector can break, which then deletes the undo stack with
+    dangling commands (a segmentation fault in ``QUndoStack::clear`` seen in the tests)."""
+
     def __init__(self, document: ProjectDocument, before: Project, after: Project, text: str,
                  merge_key: str | None) -> None:
         super().__init__(text)
-        self._document = document
+        self._document = weakref.ref(document)
         self._before = before
         self._after = after
         self._merge_key = merge_key
@@ -34,10 +40,15 @@ class _ReplaceProject(QUndoCommand):
         return True
 
     def redo(self) -> None:
-        self._document._set(self._after)
+        self._apply(self._after)
 
     def undo(self) -> None:
-        self._document._set(self._before)
+        self._apply(self._before)
+
+    def _apply(self, project: Project) -> None:
+        document = self._document()
+        if document is not None:  # else the stack is going with its document
+            document._set(project)
 
 
 class ProjectDocument(QObject):

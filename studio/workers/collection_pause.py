@@ -74,26 +74,40 @@ def collect_due() -> None:
         gc.collect(due[-1])
 
 
+class _Claim:
+    """One timer's hold on collection, released once: by ``stop`` or as the timer is
+    destroyed (a window deleted without being closed)."""
+
+    def __init__(self) -> None:
+        global _timers
+        _take_over()
+        _timers += 1
+        self.held = True
+
+    def release(self) -> None:
+        global _timers
+        if self.held:
+            self.held = False
+            _timers -= 1
+            _hand_back()
+
+
 class CollectionTimer(QObject):
     """Turns automatic collection off while it lives and collects from a timer on the thread
     that made it (the UI thread). ``stop`` hands collection back; safe to call twice."""
 
     def __init__(self, parent: QObject | None = None) -> None:
-        global _timers
         super().__init__(parent)
-        _take_over()
-        _timers += 1
+        self._claim = _Claim()
+        self.destroyed.connect(self._claim.release)
         self._timer = QTimer(self)
         self._timer.setInterval(COLLECTION_INTERVAL_MS)
         self._timer.timeout.connect(collect_due)
         self._timer.start()
 
     def stop(self) -> None:
-        global _timers
-        if self._timer.isActive():
-            self._timer.stop()
-            _timers -= 1
-            _hand_back()
+        self._timer.stop()
+        self._claim.release()
 
 
 def freeze_long_lived() -> None:

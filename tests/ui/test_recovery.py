@@ -93,6 +93,7 @@ def test_closing_with_unsaved_changes_still_asks(make_window):
     window.close()
     assert asked == [("quit", "project")]
     assert window.isVisible() and file.exists(), "cancelled: nothing lost"
+    window.ask_unsaved = lambda action, subject: "discard"  # so that the test can close it
 
 
 def test_a_running_windows_file_is_not_offered(make_window, recovery_dir):
