@@ -99,6 +99,10 @@ class DownloadRunner(QObject):
         if worker is None or thread is None:
             return
         self._worker = self._thread = None
+        # ``finished`` is emitted (and this slot queued) while the thread is still ending: it
+        # then deletes its worker. Deleting the QThread before that is done crashed the
+        # studio (a segmentation fault in CI, right after a download), so wait for it.
+        thread.wait()
         thread.deleteLater()
         if worker.error:
             self.failed.emit(worker.error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from PySide6.QtCore import Qt
 
 from studio.core.errors import DatasetError
 from studio.ml import keras_datasets
@@ -64,3 +65,23 @@ def test_failure_message_reaches_the_ui(runner, qtbot, monkeypatch):
     with qtbot.waitSignal(runner.failed, timeout=10000) as failed:
         runner.start("mnist")
     assert failed.args == ["offline: fetch it by hand"]
+
+
+def test_the_thread_has_ended_before_the_runner_says_finished(runner, qtbot, monkeypatch):
+    """The QThread is deleted once the runner reports: it must have ended by then, even when
+    its last moments (deleting its worker) are slow. (Qt 6's isFinished is already true
+    while the thread is ending, so the test compares times.)"""
+    monkeypatch.setattr(keras_datasets, "download_keras_dataset",
+                        lambda *_, **__: time.sleep(0.3))  # time to connect below
+    thread_done, reported = [], []
+
+    def slow_ending():
+        time.sleep(0.5)
+        thread_done.append(time.monotonic())
+
+    runner.finished.connect(lambda _name: reported.append(time.monotonic()))
+    assert runner.start("mnist")
+    # Runs on the ending thread itself, after its event loop has stopped.
+    runner._thread.finished.connect(slow_ending, Qt.ConnectionType.DirectConnection)
+    qtbot.waitUntil(lambda: bool(reported), timeout=10000)
+    assert thread_done and reported[0] >= thread_done[0]
