@@ -173,10 +173,11 @@ class TrainingView(QWidget):
         layout.addWidget(columns, 1)
 
         # Redraws come from a timer, never per event, one plot per tick, paced to a share of
-        # a core (``redraw_pacing``); batch progress is shown on the same ticks.
+        # a core (``redraw_pacing``); progress and log lines are shown on the same ticks.
         self._pacer = RedrawPacer()
         self._next_plot = 0
-        self._batch_progress: tuple[int, int, float] | None = None
+        self._batch_progress: tuple[int, int, float | None] | None = None
+        self._log_lines: list[str] = []  # not shown yet: see append_log
         self._timer = QTimer(self)
         self._timer.setInterval(FASTEST_MS)
         self._timer.timeout.connect(self._tick)
@@ -227,6 +228,7 @@ class TrainingView(QWidget):
         self.stop_button.setEnabled(running)
         self.settings.set_editable(not running)
         if not running:
+            self._show_log()
             self.utilisation_monitor.stop()
             self.pause_button.blockSignals(True)
             self.pause_button.setChecked(False)
@@ -239,7 +241,16 @@ class TrainingView(QWidget):
         self.save_button.setEnabled(has_model)
 
     def append_log(self, text: str) -> None:
-        self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
+        """Shown at once, or while training on the next tick: one append and one repaint for
+        all the lines since the last (an epoch's line each cost the window a repaint)."""
+        self._log_lines.append(f"{time.strftime('%H:%M:%S')}  {text}")
+        if not self._running:
+            self._show_log()
+
+    def _show_log(self) -> None:
+        if self._log_lines:
+            self.log.appendPlainText("\n".join(self._log_lines))
+            self._log_lines.clear()
 
     def _pause_action_triggered(self, paused: bool) -> None:
         if self.pause_button.isEnabled():
@@ -337,8 +348,7 @@ class TrainingView(QWidget):
                 plot.append("val", x, logs[f"val_{key}"])
         if self.rate_plot is not None and "learning_rate" in logs:
             self.rate_plot.append("train", x, logs["learning_rate"])
-        self._batch_progress = None  # older than this
-        self._show_progress(event.epoch, self._steps, None)
+        self._batch_progress = (event.epoch, self._steps, None)  # shown on the next tick
         self.curves_label.setText(f"After epoch {x} of {event.epochs}: "
                                   f"{loss_plot.summary_text()} {accuracy_plot.summary_text()}")
         text = ", ".join(f"{k} {logs[k]:.4f}" for k in metric_columns([logs])
@@ -375,6 +385,7 @@ class TrainingView(QWidget):
     def redraw(self) -> None:
         """Show everything received so far, now."""
         self._show_batch_progress()
+        self._show_log()
         if not self.isVisible():
             return  # another tab is shown: draw when this one comes back
         for plot in self.plots():
@@ -382,6 +393,7 @@ class TrainingView(QWidget):
 
     def _tick(self) -> None:
         self._show_batch_progress()
+        self._show_log()
         plots = self.plots()
         if self.isVisible() and plots:
             for offset in range(len(plots)):

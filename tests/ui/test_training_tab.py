@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.core.events import BatchEnded, TrainingStarted
+from studio.core.events import BatchEnded, EpochEnded, TrainingStarted
 
 
 def test_pause_change_rate_and_epochs_then_resume(window, qtbot):
@@ -114,3 +114,24 @@ def test_batches_are_drawn_by_paced_ticks_one_plot_at_a_time(active_window, qtbo
     assert sum(plot.dirty for plot in plots) == 1
     assert "Epoch 1/2 · batch 5/10" in view.progress_label.text()
     qtbot.waitUntil(lambda: not any(plot.dirty for plot in plots), timeout=5000)
+
+
+def test_an_epochs_log_line_and_progress_wait_for_a_tick_while_training(active_window):
+    """Each change repaints the window; while training they are shown together on the paced
+    ticks. The curves in words (what a screen reader reads) follow each epoch at once."""
+    view = active_window.training
+    view.set_running(True)
+    view.on_event(TrainingStarted(epochs=2, steps_per_epoch=10, train_samples=320,
+                                  validation_samples=64))
+    view._tick()
+    view.on_event(EpochEnded(0, 2, 0.4, {"loss": 0.9, "accuracy": 0.5, "val_loss": 1.0,
+                                         "val_accuracy": 0.4}))
+    assert view.curves_label.text().startswith("After epoch 1 of 2")
+    assert "Epoch 1/2: " not in view.log.toPlainText()
+    assert view.progress.value() == 0
+    view._tick()
+    assert "Epoch 1/2: " in view.log.toPlainText()
+    assert view.progress.value() == 500
+    view.append_log("Last words.")
+    view.set_running(False)
+    assert view.log.toPlainText().endswith("Last words."), "shown when training ends"
