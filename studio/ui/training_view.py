@@ -32,6 +32,7 @@ from studio.core.history import metric_columns
 from studio.core.redraw_pacing import FASTEST_MS, RedrawPacer
 from studio.core.training_advice import not_finite, plateau, widening_gap
 from studio.ui.document import ProjectDocument
+from studio.ui.growing_label import GrowingLabel
 from studio.ui.plot_controls import PlotControls
 from studio.ui.training_settings import TrainingSettingsForm
 from studio.workers.utilisation_monitor import UtilisationMonitor
@@ -119,8 +120,7 @@ class TrainingView(QWidget):
         self.progress_label.setAccessibleName("Training status")
         #: The curves in words (latest values, best epoch): what the plots show, for screen
         #: readers and for reading exact numbers.
-        self.curves_label = QLabel("No training yet.")
-        self.curves_label.setWordWrap(True)
+        self.curves_label = GrowingLabel("No training yet.")
         self.curves_label.setAccessibleName("Training curves in words")
         self.curves_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.train_block_label = QLabel()
@@ -388,13 +388,18 @@ class TrainingView(QWidget):
         self._show_log()
         if not self.isVisible():
             return  # another tab is shown: draw when this one comes back
-        for plot in self.plots():
+        for plot in self._paced_plots():
             plot.redraw()
+
+    def _paced_plots(self) -> list[LivePlot | UtilisationPlot]:
+        """What the ticks redraw in turn: the live plots and the utilisation plot."""
+        util = [] if self.utilisation_plot is None else [self.utilisation_plot]
+        return [*self.plots(), *util]
 
     def _tick(self) -> None:
         self._show_batch_progress()
         self._show_log()
-        plots = self.plots()
+        plots = self._paced_plots()
         if self.isVisible() and plots:
             for offset in range(len(plots)):
                 index = (self._next_plot + offset) % len(plots)

@@ -82,6 +82,7 @@ class UtilisationPlot(QWidget):
         self.buffers: dict[str, CurveBuffer] = {}
         self.curves: dict[str, pg.PlotCurveItem] = {}
         self._ram_total = 0.0
+        self._dirty = False
         self._gpu_total: dict[int, float] = {}
         self._curve(_CPU, "CPU (the studio)", _COLOURS[_CPU])
         self._curve(_RAM, "RAM (the studio)", _COLOURS[_RAM])
@@ -129,15 +130,27 @@ class UtilisationPlot(QWidget):
             self._append(load, x, gpu.utilisation_percent)
 
     def _append(self, key: str, x: float, y: float) -> None:
-        buffer = self.buffers[key]
-        buffer.append(x, y)
-        self.curves[key].setData(buffer.x, buffer.y, skipFiniteCheck=True)
+        self.buffers[key].append(x, y)
+        self._dirty = True
+
+    @property
+    def dirty(self) -> bool:
+        """Samples came since the last ``redraw``."""
+        return self._dirty
+
+    def redraw(self) -> None:
+        """Show the samples: the Training tab's paced ticks call it, in turn with the live
+        plots, so that its repaint (the dearest of them) is not added once a second."""
+        for key, buffer in self.buffers.items():
+            self.curves[key].setData(buffer.x, buffer.y, skipFiniteCheck=True)
+        self._dirty = False
 
     def clear(self) -> None:
         """Forget every sample (a new run starts); GPU curves stay until the window closes."""
         for key, buffer in self.buffers.items():
             buffer.clear()
             self.curves[key].setData([], [])
+        self._dirty = False
         self.now_label.setText("Waiting for the first sample…")
         self.plot.setAccessibleDescription("Waiting for the first sample.")
 

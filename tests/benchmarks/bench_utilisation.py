@@ -63,6 +63,7 @@ def run() -> list[tuple[str, str, str, str]]:
     for t in range(HOUR, HOUR + 50):
         start = time.perf_counter()
         plot.add(fake(t))
+        plot.redraw()
         add_ms.append(_ms(start))
         start = time.perf_counter()
         plot.plot.viewport().update()

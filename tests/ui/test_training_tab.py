@@ -135,3 +135,17 @@ def test_an_epochs_log_line_and_progress_wait_for_a_tick_while_training(active_w
     view.append_log("Last words.")
     view.set_running(False)
     assert view.log.toPlainText().endswith("Last words."), "shown when training ends"
+
+
+def test_the_utilisation_plot_is_redrawn_by_the_ticks_in_turn(active_window):
+    from studio.core.utilisation import UtilisationSample
+
+    view = active_window.training
+    active_window.tabs.setCurrentWidget(view)
+    view.create_plots()
+    view.utilisation_plot.add(UtilisationSample(1.0, 50.0, 900.0, 16_000.0))
+    assert view.utilisation_plot.dirty
+    for _ in range(len(view.plots()) + 1):
+        view._tick()
+    assert not view.utilisation_plot.dirty
+    assert list(view.utilisation_plot.curves["cpu"].getData()[1]) == [50.0]

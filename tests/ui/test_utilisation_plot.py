@@ -29,6 +29,9 @@ def plot(qtbot):
 def test_samples_become_curve_points_and_words(plot):
     for t in range(5):
         plot.add(_sample(float(t + 1), GPUS))
+    assert plot.dirty and len(plot.curves["cpu"].getData()[0]) == 0, "drawn on a tick"
+    plot.redraw()
+    assert not plot.dirty
     x, y = plot.curves["cpu"].getData()
     assert list(x) == [1, 2, 3, 4, 5] and list(y) == [43.0] * 5
     assert plot.curves["ram"].getData()[1][-1] == pytest.approx(100 * 1_204 / 16_000)
@@ -57,6 +60,7 @@ def test_without_a_gpu_the_words_say_so(plot):
 def test_clear_forgets_every_sample(plot):
     for t in range(3):
         plot.add(_sample(float(t), GPUS))
+    plot.redraw()
     plot.clear()
     assert all(plot.point_count(key) == 0 for key in plot.curves)
     assert len(plot.curves["gpu0"].getData()[0]) == 0
@@ -98,6 +102,7 @@ def test_a_real_run_is_sampled_and_the_monitor_stops_after_it(window, qtbot):
     assert plot is view._plots.widget(3), "the fourth plot beside the curves"
     count = plot.point_count("cpu")
     assert count >= 1 and plot.point_count("ram") == count
+    assert not plot.dirty, "drawn when the run ended"
     x, y = plot.curves["ram"].getData()
     assert 0 < y[-1] < 100 and x[0] > 0
     assert plot.now_label.text().startswith("CPU ") and " MB" in plot.now_label.text()
