@@ -15,6 +15,8 @@ from studio.core.run_record import read_run, resumable_epochs
 from studio.ui.main_window import MainWindow
 from tests.ui.conftest import quick_project
 
+EPOCHS = 40
+
 
 def _killed_run(folder, epochs):
     command = [sys.executable, "-m", "studio", "train", str(default_project_path()),
@@ -31,8 +33,9 @@ def _killed_run(folder, epochs):
 
 def test_the_next_launch_offers_and_resumes_an_interrupted_run(qtbot, tmp_path):
     runs = tmp_path / "runs"
-    done_before = _killed_run(runs / "2026-11-23_10-00-00_digits-cnn", epochs=4)
-    assert done_before is not None and done_before < 4
+    # Long enough for its first safety write, which is due after 2.5 s of training.
+    done_before = _killed_run(runs / "2026-11-23_10-00-00_digits-cnn", epochs=EPOCHS)
+    assert done_before is not None and done_before < EPOCHS
     settings = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
     settings.setValue("runs/root", str(runs))
     window = MainWindow(quick_project(), settings=settings)
@@ -43,12 +46,12 @@ def test_the_next_launch_offers_and_resumes_an_interrupted_run(qtbot, tmp_path):
     window.show()
     with qtbot.waitSignal(window.training_finished, timeout=120000) as finished:
         window.start_background_loading()
-    assert asked and f"interrupted after epoch {done_before} of 4" in asked[0]
+    assert asked and f"interrupted after epoch {done_before} of {EPOCHS}" in asked[0]
     result = finished.args[0]
-    assert result.epochs_completed == 4
-    assert window.training.loss_plot.point_count("train") == 4, "restored epochs are drawn"
+    assert result.epochs_completed == EPOCHS
+    assert window.training.loss_plot.point_count("train") == EPOCHS, "restored epochs drawn"
     assert window.document.project.name == "Digits CNN"
     record = read_run(runs / "2026-11-23_10-00-00_digits-cnn")
-    assert record.status == "finished" and record.epochs_completed == 4
+    assert record.status == "finished" and record.epochs_completed == EPOCHS
     assert not window.interrupted_runs()
     window.close()

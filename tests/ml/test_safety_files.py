@@ -59,13 +59,14 @@ def test_short_epochs_are_written_within_the_share_and_at_the_end(tmp_path):
     clock = _Clock()
     model, saves = _saves(tmp_path, clock, cost=0.1)
     saves.on_train_begin()
-    # 0.2 s epochs, 0.1 s writes, 2 %: due again 5 s after a write, i.e. every 25 epochs.
+    # 0.2 s epochs, 2 %: the first write is due after 2.5 s (a 0.05 s write guessed), at
+    # epoch 12; it takes 0.1 s, so the next is due 5 s later, 25 epochs later.
     losses = [1.0 - 0.01 * e for e in range(12)] + [2.0] * 28  # best: epoch 11
     for epoch, loss in enumerate(losses):
         _epoch(model, saves, clock, epoch, loss, seconds=0.2)
-    assert saves.written == [0, 25]
+    assert saves.written == [12, 37]
     saves.on_train_end()
-    assert saves.written == [0, 25, 39]
+    assert saves.written == [12, 37, 39]
     best = keras.saving.load_model(tmp_path / "best.keras")
     assert all(np.all(w == 11) for w in best.get_weights()), "the kept best epoch was lost"
     last = keras.saving.load_model(tmp_path / "last.keras")
@@ -88,9 +89,9 @@ def test_a_run_killed_between_writes_resumes_from_the_last_write(tmp_path):
     saves.on_train_begin()
     for epoch in range(30):
         _epoch(model, saves, clock, epoch, 1.0, seconds=0.2)
-    # Killed here: on_train_end never comes. The backup holds epochs 1-26.
-    assert saves.written[-1] == 25
-    assert resumable_epochs(tmp_path) == 26
+    # Killed here: on_train_end never comes. The backup holds epochs 1-13.
+    assert saves.written[-1] == 12
+    assert resumable_epochs(tmp_path) == 13
 
 
 def test_a_fits_last_epoch_is_written_before_the_fit_ends_but_not_into_the_backup(tmp_path):
@@ -102,8 +103,8 @@ def test_a_fits_last_epoch_is_written_before_the_fit_ends_but_not_into_the_backu
     saves.on_train_begin()
     for epoch in range(30):
         _epoch(model, saves, clock, epoch, 1.0, seconds=0.2)
-    assert saves.written == [0, 25, 29]
-    assert resumable_epochs(tmp_path) == 26
+    assert saves.written == [12, 29]
+    assert resumable_epochs(tmp_path) == 13
     last = keras.saving.load_model(tmp_path / "last.keras")
     assert all(np.all(w == 29) for w in last.get_weights())
 
@@ -112,13 +113,30 @@ def test_a_stopped_run_flushes_its_waiting_epoch_and_keeps_its_backup(tmp_path):
     clock = _Clock()
     model, saves = _saves(tmp_path, clock, cost=0.1)
     saves.on_train_begin()
-    for epoch, loss in enumerate([1.0, 0.5, 0.9, 0.95]):
+    for epoch, loss in enumerate([1.0] * 12 + [0.9, 0.5, 0.9, 0.95]):
         _epoch(model, saves, clock, epoch, loss, seconds=0.2)
-    assert saves.written == [0]
+    assert saves.written == [12]
     saves.flush()  # the user's stop ended the fit without on_train_end
-    assert saves.written == [0, 3]
-    assert resumable_epochs(tmp_path) == 1
+    assert saves.written == [12, 15]
+    assert resumable_epochs(tmp_path) == 13
     best = keras.saving.load_model(tmp_path / "best.keras")
-    assert all(np.all(w == 1) for w in best.get_weights())
+    assert all(np.all(w == 13) for w in best.get_weights())
     last = keras.saving.load_model(tmp_path / "last.keras")
-    assert all(np.all(w == 3) for w in last.get_weights())
+    assert all(np.all(w == 15) for w in last.get_weights())
+
+
+def test_a_later_fit_writes_its_first_epoch_at_once(tmp_path):
+    """The user raised the number of epochs: Keras removed the backup as the first fit ended,
+    so the second fit's first epoch makes a new one without waiting for the budget."""
+    clock = _Clock()
+    model, saves = _saves(tmp_path, clock, cost=0.1)
+    saves.set_params({"epochs": 3, "steps": 1, "verbose": 0})
+    saves.on_train_begin()
+    for epoch in range(3):
+        _epoch(model, saves, clock, epoch, 1.0, seconds=0.2)
+    saves.on_train_end()
+    assert saves.written == [2], "a short first fit: only its last epoch"
+    saves.set_params({"epochs": 10, "steps": 1, "verbose": 0})
+    saves.on_train_begin()
+    _epoch(model, saves, clock, 3, 1.0, seconds=0.2)
+    assert saves.written == [2, 3]
