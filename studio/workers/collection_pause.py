@@ -1,11 +1,10 @@
 """Garbage is collected on the UI thread only, and never while a TensorFlow worker runs.
 
 Python collects on whichever thread happens to allocate. A collection on a worker thread can
-destroy Qt objects (widgets, event loops, timers) off the UI thread: a deadlock seen in a test
-and a segmentation fault seen in CI, on the ML thread while it read a dataset. So while a
-window is open, automatic collection is off and the window's ``CollectionTimer`` collects on
-the UI thread instead, as Python would have (by generation thresholds). pyqtgraph's
-``GarbageCollector`` does the same, for the same reason.
+destroy Qt objects (widgets, event loops, timers) off the UI thread: a deadlock seen in a test.
+So while a window is open, automatic collection is off and the window's ``CollectionTimer``
+collects on the UI thread instead, as Python would have (by generation thresholds).
+pyqtgraph's ``GarbageCollector`` does the same, for the same reason.
 
 And a collection on the UI thread that frees TensorFlow objects can wait for a lock a worker
 holds while it traces, while the worker waits for the interpreter lock: a deadlock seen in CI.
