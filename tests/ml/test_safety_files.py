@@ -55,6 +55,12 @@ def _epoch(model, saves, clock, epoch, val_loss, seconds):
     saves.on_epoch_end(epoch, {"loss": 1.0, "val_loss": val_loss})
 
 
+def _short_epochs(model, saves, clock, losses, first=0):
+    """Epochs of 0.2 s from ``first``, one per validation loss."""
+    for epoch, loss in enumerate(losses, start=first):
+        _epoch(model, saves, clock, epoch, loss, seconds=0.2)
+
+
 def test_short_epochs_are_written_within_the_share_and_at_the_end(tmp_path):
     clock = _Clock()
     model, saves = _saves(tmp_path, clock, cost=0.1)
@@ -62,8 +68,7 @@ def test_short_epochs_are_written_within_the_share_and_at_the_end(tmp_path):
     # 0.2 s epochs, 2 %: the first write is due after 2.5 s (a 0.05 s write guessed), at
     # epoch 12; it takes 0.1 s, so the next is due 5 s later, 25 epochs later.
     losses = [1.0 - 0.01 * e for e in range(12)] + [2.0] * 28  # best: epoch 11
-    for epoch, loss in enumerate(losses):
-        _epoch(model, saves, clock, epoch, loss, seconds=0.2)
+    _short_epochs(model, saves, clock, losses)
     assert saves.written == [12, 37]
     saves.on_train_end()
     assert saves.written == [12, 37, 39]
@@ -87,8 +92,7 @@ def test_a_run_killed_between_writes_resumes_from_the_last_write(tmp_path):
     clock = _Clock()
     model, saves = _saves(tmp_path, clock, cost=0.1)
     saves.on_train_begin()
-    for epoch in range(30):
-        _epoch(model, saves, clock, epoch, 1.0, seconds=0.2)
+    _short_epochs(model, saves, clock, [1.0] * 30)
     # Killed here: on_train_end never comes. The backup holds epochs 1-13.
     assert saves.written[-1] == 12
     assert resumable_epochs(tmp_path) == 13
@@ -101,8 +105,7 @@ def test_a_fits_last_epoch_is_written_before_the_fit_ends_but_not_into_the_backu
     model, saves = _saves(tmp_path, clock, cost=0.1)
     saves.set_params({"epochs": 30, "steps": 1, "verbose": 0})
     saves.on_train_begin()
-    for epoch in range(30):
-        _epoch(model, saves, clock, epoch, 1.0, seconds=0.2)
+    _short_epochs(model, saves, clock, [1.0] * 30)
     assert saves.written == [12, 29]
     assert resumable_epochs(tmp_path) == 13
     last = keras.saving.load_model(tmp_path / "last.keras")
@@ -113,8 +116,7 @@ def test_a_stopped_run_flushes_its_waiting_epoch_and_keeps_its_backup(tmp_path):
     clock = _Clock()
     model, saves = _saves(tmp_path, clock, cost=0.1)
     saves.on_train_begin()
-    for epoch, loss in enumerate([1.0] * 12 + [0.9, 0.5, 0.9, 0.95]):
-        _epoch(model, saves, clock, epoch, loss, seconds=0.2)
+    _short_epochs(model, saves, clock, [1.0] * 12 + [0.9, 0.5, 0.9, 0.95])
     assert saves.written == [12]
     saves.flush()  # the user's stop ended the fit without on_train_end
     assert saves.written == [12, 15]
@@ -132,11 +134,10 @@ def test_a_later_fit_writes_its_first_epoch_at_once(tmp_path):
     model, saves = _saves(tmp_path, clock, cost=0.1)
     saves.set_params({"epochs": 3, "steps": 1, "verbose": 0})
     saves.on_train_begin()
-    for epoch in range(3):
-        _epoch(model, saves, clock, epoch, 1.0, seconds=0.2)
+    _short_epochs(model, saves, clock, [1.0] * 3)
     saves.on_train_end()
     assert saves.written == [2], "a short first fit: only its last epoch"
     saves.set_params({"epochs": 10, "steps": 1, "verbose": 0})
     saves.on_train_begin()
-    _epoch(model, saves, clock, 3, 1.0, seconds=0.2)
+    _short_epochs(model, saves, clock, [1.0], first=3)
     assert saves.written == [2, 3]
