@@ -52,6 +52,11 @@ class TrainingControl:
             if epochs is not None:
                 self._changes["epochs"] = int(epochs)
 
+    @property
+    def changes_waiting(self) -> bool:
+        """Cheap enough for every batch (no lock: a change seen a batch late is no harm)."""
+        return bool(self._changes)
+
     def take_changes(self) -> dict[str, float | int]:
         """The requested changes, once (the training thread applies them)."""
         with self._lock:

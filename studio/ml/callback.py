@@ -66,6 +66,9 @@ class StudioCallback(keras.callbacks.Callback):
             paused_at = time.perf_counter()
             control.wait_while_paused()
             self._epoch_start += time.perf_counter() - paused_at
+        if control.changes_waiting:
+            # Asked for while paused, even by a pause that began and ended within one batch
+            # (a slow batch, or a busy machine): it was never seen here, its changes must be.
             self._apply_changes(batch - 1)
         if control.stop_requested:
             raise TrainingStopped

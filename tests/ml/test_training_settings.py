@@ -150,6 +150,27 @@ def test_pausing_then_changing_rate_and_epochs_is_applied_and_reported(quick_pro
     assert [row["learning_rate"] for row in result.history] == pytest.approx([0.002] * 4)
 
 
+def test_changes_from_a_pause_shorter_than_a_batch_are_applied(quick_project):
+    """Pause, change and resume all within one batch (a slow batch, a busy machine): the
+    training never saw the pause, but it must see the changes."""
+    project = _iris(quick_project, epochs=2, learning_rate=0.01)
+    control = TrainingControl()
+    events = []
+
+    def sink(event):
+        events.append(event)
+        if isinstance(event, BatchEnded) and sum(isinstance(e, BatchEnded)
+                                                 for e in events) == 1:
+            control.pause()
+            control.request_changes(learning_rate=0.002, epochs=3)
+            control.resume()
+
+    result = train_project(project, sink, control)
+    assert [e.epochs for e in events if isinstance(e, SettingsChanged)] == [3]
+    assert result.epochs_completed == 3
+    assert [row["learning_rate"] for row in result.history] == pytest.approx([0.002] * 3)
+
+
 def test_deterministic_runs_repeat_exactly(tmp_path):
     from studio.core.defaults import default_project
     from studio.core.project import save_project
