@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -9,6 +11,12 @@ from studio.core.events import BatchEnded, EpochEnded, TrainingStarted
 
 
 def test_pause_change_rate_and_epochs_then_resume(window, qtbot):
+    # Small batches: the first epoch lasts long enough for the pause, sent when its first
+    # batch reaches the window, to get back to the training process on a busy machine.
+    project = window.document.project
+    window.document.edit(replace(project, training=replace(project.training, batch_size=8)),
+                         "Set batch size to 8")
+    qtbot.waitUntil(lambda: window.can_train()[0], timeout=60000)
     paused = []
 
     def on_event(event):
