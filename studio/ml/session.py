@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from studio.core.atomic import atomic_copy
 from studio.core.cluster import Cluster
 from studio.core.control import TrainingControl
 from studio.core.events import EpochEnded, EventSink, TrainingEnded, TrainingEvent
@@ -49,7 +49,7 @@ from studio.ml.model_io import save_keras
 from studio.ml.multiworker import check_same, join_cluster
 from studio.ml.placement import ResolvedPlacement, resolve
 from studio.ml.runtime import enable_determinism
-from studio.ml.safety_files import BudgetedSaves
+from studio.ml.safety_files import BudgetedSaves, FiniteCheckpoint
 from studio.ml.summary import build_model
 from studio.ml.training import TrainingResult, compile_model, run_training
 
@@ -169,10 +169,10 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
     checkpoints.mkdir(exist_ok=True)
     backup = keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True)
     backup.async_safe = True  # it saves per epoch: its batch hook does nothing
-    last = _FiniteCheckpoint(str(checkpoints / "last.keras"))
-    best = _FiniteCheckpoint(str(checkpoints / "best.keras"), monitor=monitor,
-                             mode="max" if higher_is_better(monitor) else "min",
-                             save_best_only=True)
+    last = FiniteCheckpoint(str(checkpoints / "last.keras"))
+    best = FiniteCheckpoint(str(checkpoints / "best.keras"), monitor=monitor,
+                            mode="max" if higher_is_better(monitor) else "min",
+                            save_best_only=True, twin=last)
     # Every worker of a cluster must save at the same epochs, so they are not budgeted there.
     budgeted = None if every_epoch else BudgetedSaves(backup, last, best)
     callbacks = [backup, last, best] if budgeted is None else [budgeted]
@@ -192,7 +192,12 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
         raise
     if budgeted is not None:
         budgeted.flush()  # a stopped run: Keras ended its fit without on_train_end
-    save_keras(result.model, run_dir / MODEL_FILE)
+    if not result.reason and last.saved_path and last.holds(result.epochs_completed - 1):
+        # The run trained to its last epoch, whose checkpoint is this very model (no
+        # restored weights, no batch since).
+        atomic_copy(last.saved_path, run_dir / MODEL_FILE)
+    else:
+        save_keras(result.model, run_dir / MODEL_FILE)
     status: Status = ("diverged" if result.diverged else
                       "stopped" if result.reason == "stopped by the user" else "finished")
     write_run(run_dir, record.with_progress(len(rows), rows[-1] if rows else {})
@@ -225,22 +230,6 @@ def _read_backup(project: Project, data: Any, where: ResolvedPlacement, run_dir:
     backup.set_model(model)
     backup.on_train_begin()
     return [np.asarray(v) for v in model.weights + model.optimizer.variables]
-
-
-class _FiniteCheckpoint(keras.callbacks.ModelCheckpoint):
-    """A checkpoint that never overwrites good weights with those of a NaN epoch."""
-
-    #: It saves per epoch, so its batch hook does nothing and need not hold up the loop.
-    async_safe = True
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        if logs and not math.isfinite(float(logs.get("loss", 0.0))):
-            return
-        # The logged loss comes before the epoch's last update, which may still have
-        # overflowed the weights: check them (cheaper than the save itself).
-        if not all(np.all(np.isfinite(w)) for w in self.model.get_weights()):
-            return
-        super().on_epoch_end(epoch, logs)
 
 
 def _model_name(name: str) -> str:

@@ -8,8 +8,7 @@ import keras
 import numpy as np
 
 from studio.core.run_record import BACKUP_DIR, resumable_epochs
-from studio.ml.safety_files import BudgetedSaves
-from studio.ml.session import _FiniteCheckpoint
+from studio.ml.safety_files import BudgetedSaves, FiniteCheckpoint
 
 
 class _Clock:
@@ -20,7 +19,7 @@ class _Clock:
         return self.now
 
 
-class _SlowCheckpoint(_FiniteCheckpoint):
+class _SlowCheckpoint(FiniteCheckpoint):
     """Its writes take ``cost`` seconds of the fake clock."""
 
     def __init__(self, clock: _Clock, cost: float, *args, **kwargs) -> None:
@@ -39,8 +38,8 @@ def _saves(tmp_path, clock, cost):
     backup = keras.callbacks.BackupAndRestore(str(tmp_path / BACKUP_DIR),
                                               double_checkpoint=True)
     last = _SlowCheckpoint(clock, cost, str(tmp_path / "last.keras"))
-    best = _FiniteCheckpoint(str(tmp_path / "best.keras"), monitor="val_loss", mode="min",
-                             save_best_only=True)
+    best = FiniteCheckpoint(str(tmp_path / "best.keras"), monitor="val_loss", mode="min",
+                            save_best_only=True, twin=last)
     saves = BudgetedSaves(backup, last, best, share=0.02, clock=clock)
     saves.set_model(model)
     saves.set_params({"epochs": 100, "steps": 1, "verbose": 0})
@@ -141,3 +140,35 @@ def test_a_later_fit_writes_its_first_epoch_at_once(tmp_path):
     saves.on_train_begin()
     _short_epochs(model, saves, clock, [1.0], first=3)
     assert saves.written == [2, 3]
+
+
+def test_the_last_and_best_checkpoints_of_one_model_are_saved_once(tmp_path, monkeypatch):
+    """The run's last epoch is its best: the best checkpoint copies the last one's file."""
+    saved: list[str] = []
+    original = keras.Model.save
+    monkeypatch.setattr(keras.Model, "save",
+                        lambda self, path, **kw: (saved.append(str(path)),
+                                                  original(self, path, **kw))[1])
+    clock = _Clock()
+    model, saves = _saves(tmp_path, clock, cost=0.1)
+    saves.set_params({"epochs": 3, "steps": 1, "verbose": 0})
+    saves.on_train_begin()
+    _short_epochs(model, saves, clock, [1.0, 0.9, 0.8])
+    assert saves.written == [2] and len(saved) == 1, saved
+    assert (tmp_path / "best.keras").read_bytes() == (tmp_path / "last.keras").read_bytes()
+    best = keras.saving.load_model(tmp_path / "best.keras")
+    assert all(np.all(w == 2) for w in best.get_weights())
+    assert not list(tmp_path.glob(".*.tmp*")), "a temporary file was left behind"
+
+
+def test_a_kept_best_epoch_is_saved_from_its_own_weights(tmp_path, monkeypatch):
+    """The best checkpoint copies nothing when it holds another epoch than the last one."""
+    clock = _Clock()
+    model, saves = _saves(tmp_path, clock, cost=0.1)
+    saves.set_params({"epochs": 3, "steps": 1, "verbose": 0})
+    saves.on_train_begin()
+    _short_epochs(model, saves, clock, [1.0, 0.5, 0.8])
+    best = keras.saving.load_model(tmp_path / "best.keras")
+    assert all(np.all(w == 1) for w in best.get_weights())
+    last = keras.saving.load_model(tmp_path / "last.keras")
+    assert all(np.all(w == 2) for w in last.get_weights())

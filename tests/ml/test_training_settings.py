@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -74,6 +75,39 @@ def test_early_stopping_restores_the_best_epoch_and_says_why(quick_project):
     best = int(np.nanargmin(losses))
     assert f"weights of epoch {best + 1} were restored" in result.reason
     assert ended[0].reason == result.reason
+
+
+def test_the_run_folder_keeps_the_restored_weights_as_its_model(quick_project, tmp_path,
+                                                                monkeypatch):
+    """Early stopping restored an earlier epoch: the run's model is that, not the last
+    checkpoint (which a run that trains to its end copies instead of saving again)."""
+    from studio.ml.model_io import load_keras
+
+    project = _iris(quick_project, epochs=30, learning_rate=5.0, optimizer="sgd",
+                    early_stopping=True, patience=2, monitor="val_loss")
+    result = train_project(project, lambda e: None, run_dir=tmp_path / "stopped")
+    assert "restored" in result.reason
+    model = load_keras(tmp_path / "stopped" / "model.keras")
+    last = load_keras(tmp_path / "stopped" / "checkpoints" / "last.keras")
+    for saved, kept in zip(model.get_weights(), result.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(saved, kept)
+    assert any(not np.array_equal(a, b) for a, b in
+               zip(model.get_weights(), last.get_weights(), strict=True))
+
+    saved: list[str] = []
+    original = keras.Model.save
+    monkeypatch.setattr(keras.Model, "save",
+                        lambda self, path, **kw: (saved.append(Path(path).name),
+                                                  original(self, path, **kw))[1])
+    finished = tmp_path / "finished"
+    result = train_project(_iris(quick_project, epochs=2), lambda e: None, run_dir=finished)
+    assert not result.reason
+    assert not [name for name in saved if name.startswith(".model.")], saved
+    assert (finished / "model.keras").read_bytes() == \
+        (finished / "checkpoints" / "last.keras").read_bytes()
+    for saved, trained in zip(load_keras(finished / "model.keras").get_weights(),
+                              result.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(saved, trained)
 
 
 def test_balanced_class_weights_follow_the_class_frequencies():
@@ -228,11 +262,11 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(quick_proje
 
 
 def test_checkpoints_never_take_non_finite_weights(tmp_path):
-    from studio.ml.session import _FiniteCheckpoint
+    from studio.ml.safety_files import FiniteCheckpoint
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     model.compile(optimizer="sgd", loss="mse")
-    checkpoint = _FiniteCheckpoint(str(tmp_path / "last.keras"))
+    checkpoint = FiniteCheckpoint(str(tmp_path / "last.keras"))
     checkpoint.set_model(model)
     checkpoint.on_epoch_end(0, {"loss": 0.5})
     saved = (tmp_path / "last.keras").read_bytes()
