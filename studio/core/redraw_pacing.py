@@ -1,51 +1,44 @@
-"""Paces the live plots' redraws so that the window's thread uses a bounded share of a core.
+"""Paces the live plots' redraws so that drawing them uses a bounded share of a core.
 
 Why: the training shares the machine with the window. On two CPU cores, ten repaints a
 second of the four training plots took a third of a core, which the training then lacked.
-So the redraw timer measures the CPU time its thread used since the last tick, for
-everything: events, progress, painting. It stretches or shortens its interval to keep that
-near ``SHARE``, between ``FASTEST_MS`` and ``SLOWEST_MS``. Where drawing is cheap (a fast
-machine), the plots redraw at the fastest rate. Where it is dear, they redraw less often,
-never less than once a second. Each tick redraws one plot (the next with new points), so
-one pass of the event loop never paints them all at once: that pass froze the window for
-50-90 ms.
+So each redraw's cost is measured: the thread CPU time of its data update and of the paint
+that follows (``ui.paint_meter``). The next interval is that cost / ``SHARE``, between
+``FASTEST_MS`` and ``SLOWEST_MS``, damped halfway (a geometric mean with the last interval)
+so that one heavy redraw does not swing the rate. Where drawing is cheap (a fast machine),
+the plots redraw at the fastest rate; where it is dear, less often, never less than once a
+second. A tick with nothing to draw leaves the interval as it is.
+
+An earlier pacer measured all of the thread's CPU time instead. The window's other work
+during a run (its events, progress and log) then used most of the share on two cores, which
+held the plots at once a second; and the cheap ticks before the first batch sped it up to
+the fastest rate just as the batches came, so each run began with a second of 40 redraws a
+second. Each tick redraws one plot (the next with new points), so one pass of the event loop
+never paints them all at once: that pass froze the window for 50-90 ms.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import math
 
-#: The share of one core that the window's thread may use while a training runs.
-SHARE = 0.04
+#: The share of one core that drawing the live plots may use while a training runs.
+SHARE = 0.03
 FASTEST_MS = 25
 SLOWEST_MS = 1000
 
 
 class RedrawPacer:
-    """The next tick's interval, from the CPU time the calling thread used since the last."""
+    """The next tick's interval, from what the last redraw cost."""
 
-    def __init__(self, share: float = SHARE, *,
-                 cpu_clock: Callable[[], float] = time.thread_time,
-                 wall_clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(self, share: float = SHARE) -> None:
         self.share = share
-        self._cpu_clock, self._wall_clock = cpu_clock, wall_clock
         self.interval_ms = float(FASTEST_MS)
-        self.restart()
 
-    def restart(self) -> None:
-        """Measure from now (a training starts)."""
-        self._cpu, self._wall = self._cpu_clock(), self._wall_clock()
-
-    def next_interval_ms(self) -> int:
-        """Called on every tick, on the thread being paced."""
-        cpu, wall = self._cpu_clock(), self._wall_clock()
-        elapsed = wall - self._wall
-        if elapsed <= 0:
-            return round(self.interval_ms)
-        used = (cpu - self._cpu) / elapsed
-        self._cpu, self._wall = cpu, wall
-        # A square root damps the correction, so one heavy tick does not swing the rate.
-        factor = (max(used, 1e-3) / self.share) ** 0.5
-        self.interval_ms = min(SLOWEST_MS, max(FASTEST_MS, self.interval_ms * factor))
+    def next_interval_ms(self, redraw_cost_s: float | None) -> int:
+        """``redraw_cost_s``: the thread CPU time of the last tick's redraw and its paint;
+        None when that tick drew nothing."""
+        if redraw_cost_s is not None:
+            target = max(redraw_cost_s, 0.0) * 1000 / self.share
+            damped = math.sqrt(self.interval_ms * max(target, 1.0))
+            self.interval_ms = min(SLOWEST_MS, max(FASTEST_MS, damped))
         return round(self.interval_ms)

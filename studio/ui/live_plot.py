@@ -35,6 +35,7 @@ from studio.core.sticky_range import nice_ceiling, sticky_span
 from studio.core.training_config import higher_is_better as guess_higher_is_better
 from studio.ui import plot_export
 from studio.ui.curve_buffer import CurveBuffer, PeakDecimator, SmoothedCurveBuffer
+from studio.ui.paint_meter import painting
 
 SERIES = ("batch", "smoothed", "train", "val")
 _NAMES = {
@@ -92,7 +93,15 @@ def _on_white(pen: QPen, paper: QColor | None = None) -> QPen:
     return opaque
 
 
-class LivePlot(pg.PlotWidget):
+class MeteredPlotWidget(pg.PlotWidget):
+    """A plot widget whose paints count towards ``paint_meter`` (they pace the redraws)."""
+
+    def paintEvent(self, event: Any) -> None:
+        with painting():
+            super().paintEvent(event)
+
+
+class LivePlot(MeteredPlotWidget):
     def __init__(self, title: str, y_label: str, legend_at_bottom: bool = False, *,
                  higher_is_better: bool | None = None,
                  smoothing: float = DEFAULT_SMOOTHING) -> None:

@@ -33,6 +33,7 @@ from studio.core.redraw_pacing import FASTEST_MS, RedrawPacer
 from studio.core.training_advice import not_finite, plateau, widening_gap
 from studio.ui.document import ProjectDocument
 from studio.ui.growing_label import GrowingLabel
+from studio.ui.paint_meter import painted_seconds
 from studio.ui.plot_controls import PlotControls
 from studio.ui.training_settings import TrainingSettingsForm
 from studio.workers.utilisation_monitor import UtilisationMonitor
@@ -175,6 +176,8 @@ class TrainingView(QWidget):
         # Redraws come from a timer, never per event, one plot per tick, paced to a share of
         # a core (``redraw_pacing``); progress and log lines are shown on the same ticks.
         self._pacer = RedrawPacer()
+        self._redraw_cost: float | None = None  # of the last tick's redraw, before its paint
+        self._painted_before = 0.0
         self._next_plot = 0
         self._batch_progress: tuple[int, int, float | None] | None = None
         self._log_lines: list[str] = []  # not shown yet: see append_log
@@ -203,8 +206,9 @@ class TrainingView(QWidget):
                 self._plots.addWidget(plot)
             self._plots.setSizes([450, 450, 220, 300])
             # Made after the log: Tab must still reach them in the order they are shown.
-            chain = [self.plot_controls.export_button, self.loss_plot, self.accuracy_plot,
-                     self.rate_plot, self.utilisation_plot.plot, self.log]
+            chain: list[QWidget] = [self.plot_controls.export_button, self.loss_plot,
+                                    self.accuracy_plot, self.rate_plot,
+                                    self.utilisation_plot.plot, self.log]
             for first, second in pairwise(chain):
                 QWidget.setTabOrder(first, second)
         return self.loss_plot, self.accuracy_plot
@@ -304,7 +308,6 @@ class TrainingView(QWidget):
                 plot.settle()
 
     def _started(self, event: TrainingStarted) -> None:
-        self._pacer.restart()
         self._batch_progress = None
         self._epochs, self._steps = event.epochs, event.steps_per_epoch
         now = self._started_at = time.perf_counter()
@@ -399,15 +402,22 @@ class TrainingView(QWidget):
     def _tick(self) -> None:
         self._show_batch_progress()
         self._show_log()
+        # The last tick's redraw cost its data update and the paint that followed it.
+        cost = None if self._redraw_cost is None else (
+            self._redraw_cost + painted_seconds() - self._painted_before)
+        self._redraw_cost = None
         plots = self._paced_plots()
         if self.isVisible() and plots:
             for offset in range(len(plots)):
                 index = (self._next_plot + offset) % len(plots)
                 if plots[index].dirty:
+                    start = time.thread_time()
                     plots[index].redraw()
+                    self._redraw_cost = time.thread_time() - start
                     self._next_plot = index + 1
                     break
-        pace = self._pacer.next_interval_ms()
+        self._painted_before = painted_seconds()
+        pace = self._pacer.next_interval_ms(cost)
         self._timer.setInterval(pace if self._running else IDLE_INTERVAL_MS)
 
     def _show_batch_progress(self) -> None:

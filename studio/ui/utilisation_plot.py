@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.core.utilisation import GpuStatus, UtilisationSample
 from studio.ui.curve_buffer import CurveBuffer
-from studio.ui.live_plot import _OpaqueGridAxis  # the plots' fast grid, shared
+from studio.ui.live_plot import MeteredPlotWidget, _OpaqueGridAxis  # shared with them
 
 _CPU, _RAM = "cpu", "ram"
 _COLOURS = {_CPU: (31, 90, 180), _RAM: (40, 150, 70)}
@@ -55,7 +55,7 @@ class UtilisationPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Utilisation")
-        self.plot = pg.PlotWidget(
+        self.plot = MeteredPlotWidget(
             axisItems={side: _OpaqueGridAxis(side) for side in ("left", "bottom")})
         self.plot.setBackground("w")  # _OpaqueGridAxis relies on it
         for side in ("left", "bottom"):

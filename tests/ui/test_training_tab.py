@@ -124,6 +124,29 @@ def test_batches_are_drawn_by_paced_ticks_one_plot_at_a_time(active_window, qtbo
     qtbot.waitUntil(lambda: not any(plot.dirty for plot in plots), timeout=5000)
 
 
+def test_the_ticks_are_paced_by_what_a_redraw_and_its_paint_cost(active_window, qtbot):
+    """The next tick waits for the last redraw's cost (its data and its paint) / the share;
+    a tick with nothing to draw leaves the pace alone."""
+    from studio.ui import paint_meter
+
+    view = active_window.training
+    active_window.tabs.setCurrentWidget(view)
+    loss_plot, _ = view.create_plots()
+    costs: list[float | None] = []
+    view._pacer.next_interval_ms = lambda cost: (costs.append(cost), 100)[1]
+    view._tick()  # nothing drawn before it
+    loss_plot.append("batch", 0.1, 1.0)
+    view._tick()  # redraws the loss plot
+    painted = paint_meter.painted_seconds()
+    qtbot.waitUntil(lambda: paint_meter.painted_seconds() > painted, timeout=5000)
+    paint = paint_meter.painted_seconds() - painted
+    view._tick()
+    view._tick()
+    assert costs[:2] == [None, None]
+    assert costs[2] is not None and costs[2] >= paint > 0
+    assert costs[3] is None
+
+
 def test_an_epochs_log_line_and_progress_wait_for_a_tick_while_training(active_window):
     """Each change repaints the window; while training they are shown together on the paced
     ticks. The curves in words (what a screen reader reads) follow each epoch at once."""
