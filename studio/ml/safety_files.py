@@ -8,8 +8,10 @@ epochs longer than that, which is any sizeable job, that is every epoch.
 
 An epoch that is skipped is written at the next due epoch; the last epoch of every fit is
 always written, and a stopped run's last epoch by ``flush``. A run's first write is due once
-it has trained ``FIRST_WRITE_GUESS_S`` / ``SHARE`` (2.5 s; at once for longer epochs): writing
-the first epoch of every run took 7 % of a short run. A later fit (the user raised the number
+it has trained ``FIRST_WRITE_GUESS_S`` / ``SHARE`` (5 s; at once for longer epochs): writing
+the first epoch of every run took 7 % of a short run. The guess is what the three files of the
+digits CNN take on two cores, about 0.1-0.15 s (an earlier guess of 0.05 s put a write in the
+middle of an 8-epoch run that then took 6 % of it). A later fit (the user raised the number
 of epochs) writes its first epoch at once, because Keras removed the backup as the previous fit
 ended. A better epoch that is skipped keeps its weights in memory, so ``best.keras`` still gets
 the best epoch. A crash loses at most the epochs since the last write (duration / ``SHARE``,
@@ -36,7 +38,7 @@ SHARE = 0.02
 #: Never more than this between writes, however long they take.
 LONGEST_GAP_S = 60.0
 #: What a write is taken to cost until one has been timed.
-FIRST_WRITE_GUESS_S = 0.05
+FIRST_WRITE_GUESS_S = 0.1
 
 
 class BudgetedSaves(keras.callbacks.Callback):

@@ -18,7 +18,7 @@ import time
 from studio.core.defaults import default_project_path
 from studio.core.run_record import read_run, resumable_epochs
 
-EPOCHS = 40
+EPOCHS = 80
 
 
 def _rows(path):

@@ -15,7 +15,7 @@ from studio.core.run_record import read_run, resumable_epochs
 from studio.ui.main_window import MainWindow
 from tests.ui.conftest import quick_project
 
-EPOCHS = 40
+EPOCHS = 80
 
 
 def _killed_run(folder, epochs):
@@ -33,7 +33,7 @@ def _killed_run(folder, epochs):
 
 def test_the_next_launch_offers_and_resumes_an_interrupted_run(qtbot, tmp_path):
     runs = tmp_path / "runs"
-    # Long enough for its first safety write, which is due after 2.5 s of training.
+    # Long enough for its first safety write, which is due after 5 s of training.
     done_before = _killed_run(runs / "2026-11-23_10-00-00_digits-cnn", epochs=EPOCHS)
     assert done_before is not None and done_before < EPOCHS
     settings = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)

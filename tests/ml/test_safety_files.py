@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pytest
 
 from studio.core.run_record import BACKUP_DIR, resumable_epochs
+from studio.ml import safety_files
 from studio.ml.safety_files import BudgetedSaves, FiniteCheckpoint
+
+
+@pytest.fixture(autouse=True)
+def _first_write_guess(monkeypatch):
+    """The schedules below are worked out for a first write guessed at 0.05 s (2.5 s)."""
+    monkeypatch.setattr(safety_files, "FIRST_WRITE_GUESS_S", 0.05)
 
 
 class _Clock:
