@@ -152,10 +152,18 @@ class _ProcessWorker(_TrainingWorker):
             with self._lock:  # no command may reach pipes that are closing
                 self._process, self._killed = None, True
             code = process.wait()
-        if not self.shutting_down:
-            # The next training's process warms up while this one's results are looked at.
-            with contextlib.suppress(Exception):  # the next training makes its own then
-                training_process.prepare_spare(self._memory_policy)
+        try:
+            return self._outcome(outcome, code, run_dir)
+        finally:
+            if not self.shutting_down:
+                # The next training's process warms up (a second of CPU) while this one's
+                # results are looked at: after the model is loaded, not beside it.
+                with contextlib.suppress(Exception):  # the next training makes its own then
+                    training_process.prepare_spare(self._memory_policy)
+
+    @staticmethod
+    def _outcome(outcome: tuple[str, Any] | None, code: int | None, run_dir: Path
+                 ) -> tuple[str, Any]:
         if outcome is None:
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             return "failed", (
