@@ -170,9 +170,13 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
     backup = keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True)
     backup.async_safe = True  # it saves per epoch: its batch hook does nothing
     last = FiniteCheckpoint(str(checkpoints / "last.keras"))
+    # A copy of the last checkpoint's file stands in for saving the same model again, but
+    # not on a cluster: there every worker must make the same saves (a save reads variables
+    # across the workers); with copies, a resumed two-worker run left its second worker
+    # waiting for the chief, which had already ended.
     best = FiniteCheckpoint(str(checkpoints / "best.keras"), monitor=monitor,
                             mode="max" if higher_is_better(monitor) else "min",
-                            save_best_only=True, twin=last)
+                            save_best_only=True, twin=None if every_epoch else last)
     # Every worker of a cluster must save at the same epochs, so they are not budgeted there.
     budgeted = None if every_epoch else BudgetedSaves(backup, last, best)
     callbacks = [backup, last, best] if budgeted is None else [budgeted]
@@ -192,7 +196,8 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
         raise
     if budgeted is not None:
         budgeted.flush()  # a stopped run: Keras ended its fit without on_train_end
-    if not result.reason and last.saved_path and last.holds(result.epochs_completed - 1):
+    if (not every_epoch and not result.reason and last.saved_path
+            and last.holds(result.epochs_completed - 1)):
         # The run trained to its last epoch, whose checkpoint is this very model (no
         # restored weights, no batch since).
         atomic_copy(last.saved_path, run_dir / MODEL_FILE)
