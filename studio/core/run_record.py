@@ -2,9 +2,10 @@
 
 Each run has its own folder holding ``run.json`` (this record), ``history.csv`` (one row per
 finished epoch), checkpoints, the Keras backup used to resume, and the final model. The record
-is rewritten atomically at the start, after every epoch and at the end, so a run killed at any
-moment leaves a readable record whose status still says "running": that is how the next
-launch (or ``studio train --output`` on the same folder) knows it was interrupted.
+is rewritten atomically at the start, at most once a second with its progress, and at the
+end, so a run killed at any moment leaves a readable record whose status still says
+"running": that is how the next launch (or ``studio train --output`` on the same folder)
+knows it was interrupted.
 """
 
 from __future__ import annotations

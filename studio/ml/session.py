@@ -2,7 +2,8 @@
 
 This is the single entry point used by the training worker and by ``studio train``, so the
 window and the command line can never drift apart. With a run folder it also keeps the run
-safe: history and record after every epoch, checkpoints (last and best), and a Keras backup
+safe: history after every epoch, its record at most once a second (``RECORD_EVERY_S``),
+checkpoints (last and best), and a Keras backup
 from which an interrupted run resumes with its optimizer state and whole history.
 """
 
@@ -52,6 +53,9 @@ from studio.ml.runtime import enable_determinism
 from studio.ml.safety_files import BudgetedSaves, FiniteCheckpoint
 from studio.ml.summary import build_model
 from studio.ml.training import TrainingResult, compile_model, run_training
+
+#: The longest a running run's record lags behind its epochs (its history never does).
+RECORD_EVERY_S = 1.0
 
 #: The training engine: ``run_training`` (Keras ``fit``) or the multi-worker loop.
 Engine = Callable[..., TrainingResult]
@@ -155,11 +159,18 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
     rows = list(prior)
     events = EventFileWriter(run_dir / EVENTS_FILE)
 
+    recorded_at = time.monotonic()
+
     def recording_sink(event: TrainingEvent) -> None:
+        nonlocal recorded_at
         if isinstance(event, EpochEnded) and not event.replayed:
             rows.append(dict(event.logs))
             write_history_csv(run_dir / HISTORY_FILE, rows)
-            write_run(run_dir, record.with_progress(len(rows), event.logs, event.epochs))
+            # The record's progress is for the Runs table: at most once a second (resuming
+            # reads the history and the backup, not this). Short epochs spent 1 % on it.
+            if time.monotonic() - recorded_at >= RECORD_EVERY_S:
+                write_run(run_dir, record.with_progress(len(rows), event.logs, event.epochs))
+                recorded_at = time.monotonic()
         events(event)
         sink(event)
 

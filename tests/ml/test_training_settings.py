@@ -305,3 +305,30 @@ def test_a_resumed_run_whose_epochs_are_raised_counts_each_epoch_once(quick_proj
     assert result.epochs_completed == 5
     with open(run / HISTORY_FILE, newline="") as handle:
         assert [row["epoch"] for row in csv.DictReader(handle)] == ["1", "2", "3", "4", "5"]
+
+
+def test_the_run_record_follows_short_epochs_at_most_once_a_second(quick_project, tmp_path,
+                                                                  monkeypatch):
+    """Its progress is for the Runs table; the history has every epoch, and the record
+    written at the end has them all."""
+    import csv
+
+    from studio.core import run_record
+    from studio.ml import session
+
+    written: list[int] = []
+    original = run_record.write_run
+    monkeypatch.setattr(session, "write_run", lambda folder, record: (
+        written.append(record.epochs_completed), original(folder, record))[1])
+    project = replace(quick_project, training=replace(quick_project.training, epochs=3))
+    monkeypatch.setattr(session, "RECORD_EVERY_S", 3600.0)
+    train_project(project, lambda e: None, run_dir=tmp_path / "short")
+    assert written == [0, 3], "the start and the end only"
+    with open(tmp_path / "short" / "history.csv", newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == 3
+    assert run_record.read_run(tmp_path / "short").epochs_completed == 3
+
+    written.clear()
+    monkeypatch.setattr(session, "RECORD_EVERY_S", 0.0)
+    train_project(project, lambda e: None, run_dir=tmp_path / "long")
+    assert written == [0, 1, 2, 3, 3], "every epoch once a second has passed"
