@@ -2,12 +2,12 @@
 
 Why: the training shares the machine with the window. On two CPU cores, ten repaints a
 second of the four training plots took a third of a core, which the training then lacked.
-So each redraw's cost is measured: the thread CPU time of its data update and of the paint
-that follows (``ui.paint_meter``). The next interval is that cost / ``SHARE``, between
-``FASTEST_MS`` and ``SLOWEST_MS``, damped halfway (a geometric mean with the last interval)
-so that one heavy redraw does not swing the rate. Where drawing is cheap (a fast machine),
-the plots redraw at the fastest rate; where it is dear, less often, never less than once a
-second. A tick with nothing to draw leaves the interval as it is.
+So each redraw's cost is measured: the thread CPU time of its data update and of that plot's
+paint that follows (``ui.live_plot.MeteredPlotWidget``). The next interval is that cost /
+``SHARE``, between ``FASTEST_MS`` and ``SLOWEST_MS``, damped halfway (a geometric mean with the
+last interval) so that one heavy redraw does not swing the rate. Where drawing is cheap (a
+fast machine), the plots redraw at the fastest rate; where it is dear, less often, never less
+than once a second. A tick with nothing to draw leaves the interval as it is.
 
 An earlier pacer measured all of the thread's CPU time instead. The window's other work
 during a run (its events, progress and log) then used most of the share on two cores, which

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +36,6 @@ from studio.core.sticky_range import nice_ceiling, sticky_span
 from studio.core.training_config import higher_is_better as guess_higher_is_better
 from studio.ui import plot_export
 from studio.ui.curve_buffer import CurveBuffer, PeakDecimator, SmoothedCurveBuffer
-from studio.ui.paint_meter import painting
 
 SERIES = ("batch", "smoothed", "train", "val")
 _NAMES = {
@@ -94,11 +94,20 @@ def _on_white(pen: QPen, paper: QColor | None = None) -> QPen:
 
 
 class MeteredPlotWidget(pg.PlotWidget):
-    """A plot widget whose paints count towards ``paint_meter`` (they pace the redraws)."""
+    """A plot widget that adds up the thread CPU time of its paints: a redraw's cost is its
+    data update and the paint that follows on a later pass of the event loop, and that cost
+    paces the redraws (``redraw_pacing``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.painted_seconds = 0.0
 
     def paintEvent(self, event: Any) -> None:
-        with painting():
+        start = time.thread_time()
+        try:
             super().paintEvent(event)
+        finally:
+            self.painted_seconds += time.thread_time() - start
 
 
 class LivePlot(MeteredPlotWidget):

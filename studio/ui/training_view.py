@@ -33,7 +33,6 @@ from studio.core.redraw_pacing import FASTEST_MS, RedrawPacer
 from studio.core.training_advice import not_finite, plateau, widening_gap
 from studio.ui.document import ProjectDocument
 from studio.ui.growing_label import GrowingLabel
-from studio.ui.paint_meter import painted_seconds
 from studio.ui.plot_controls import PlotControls
 from studio.ui.training_settings import TrainingSettingsForm
 from studio.workers.utilisation_monitor import UtilisationMonitor
@@ -176,8 +175,9 @@ class TrainingView(QWidget):
         # Redraws come from a timer, never per event, one plot per tick, paced to a share of
         # a core (``redraw_pacing``); progress and log lines are shown on the same ticks.
         self._pacer = RedrawPacer()
-        self._redraw_cost: float | None = None  # of the last tick's redraw, before its paint
-        self._painted_before = 0.0
+        #: The last tick's redraw: the plot, the CPU time of its data update, and its paint
+        #: time before it (its paint comes on a later pass of the event loop).
+        self._redrawn: tuple[LivePlot | UtilisationPlot, float, float] | None = None
         self._next_plot = 0
         self._batch_progress: tuple[int, int, float | None] | None = None
         self._log_lines: list[str] = []  # not shown yet: see append_log
@@ -402,21 +402,23 @@ class TrainingView(QWidget):
     def _tick(self) -> None:
         self._show_batch_progress()
         self._show_log()
-        # The last tick's redraw cost its data update and the paint that followed it.
-        cost = None if self._redraw_cost is None else (
-            self._redraw_cost + painted_seconds() - self._painted_before)
-        self._redraw_cost = None
+        # The last tick's redraw cost its data update and that plot's paints since.
+        cost = None
+        if self._redrawn is not None:
+            plot, update, painted = self._redrawn
+            cost = update + plot.painted_seconds - painted
+        self._redrawn = None
         plots = self._paced_plots()
         if self.isVisible() and plots:
             for offset in range(len(plots)):
                 index = (self._next_plot + offset) % len(plots)
-                if plots[index].dirty:
-                    start = time.thread_time()
-                    plots[index].redraw()
-                    self._redraw_cost = time.thread_time() - start
+                plot = plots[index]
+                if plot.dirty:
+                    painted, start = plot.painted_seconds, time.thread_time()
+                    plot.redraw()
+                    self._redrawn = (plot, time.thread_time() - start, painted)
                     self._next_plot = index + 1
                     break
-        self._painted_before = painted_seconds()
         pace = self._pacer.next_interval_ms(cost)
         self._timer.setInterval(pace if self._running else IDLE_INTERVAL_MS)
 

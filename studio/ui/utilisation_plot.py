@@ -138,6 +138,11 @@ class UtilisationPlot(QWidget):
         """Samples came since the last ``redraw``."""
         return self._dirty
 
+    @property
+    def painted_seconds(self) -> float:
+        """The thread CPU time of the plot's paints so far (``MeteredPlotWidget``)."""
+        return self.plot.painted_seconds
+
     def redraw(self) -> None:
         """Show the samples: the Training tab's paced ticks call it, in turn with the live
         plots, so that its repaint (the dearest of them) is not added once a second."""
