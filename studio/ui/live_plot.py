@@ -51,6 +51,7 @@ _PENS = {
     "val": pg.mkPen((220, 110, 20), width=2),
 }
 _PER_EPOCH = ("train", "val")
+_EXTENT = "extent"  # not a series: the view's range waits for the next redraw
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default
 # Longer series are handed to pyqtgraph as their min/max envelope (see PeakDecimator).
 DECIMATE_ABOVE = 20_000
@@ -239,12 +240,16 @@ class LivePlot(MeteredPlotWidget):
             self._consider_best(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         self._describe()
 
-    def settle(self, growing: bool = False) -> None:
+    def settle(self, growing: bool = False, *, now: bool = True) -> None:
         """``growing``: a run adds points, so the axes move only now and then
-        (``sticky_range``); else (the run has ended) the view fits the data closely."""
+        (``sticky_range``); else (the run has ended) the view fits the data closely. Not
+        ``now``: at the next ``redraw``."""
         self._settled = not growing
         self._y_span = None
-        self._update_extent()
+        if now:
+            self._update_extent()
+        else:
+            self._dirty.add(_EXTENT)
 
     def clear_data(self) -> None:
         """Forget every point and change mark (a new run starts)."""

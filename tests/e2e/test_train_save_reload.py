@@ -22,8 +22,8 @@ def test_train_default_project_then_save_and_reload_the_model(window, qtbot, tmp
         assert plot.point_count("batch") >= epochs
         assert plot.point_count("train") == epochs
         assert plot.point_count("val") == epochs
-        x_data, _y_data = plot.curves["val"].getData()
-        assert len(x_data) == epochs, "the timer redrew the curve"
+        qtbot.waitUntil(lambda plot=plot: len(plot.curves["val"].getData()[0]) == epochs,
+                        timeout=5000)  # the timer redraws the curve
     np.testing.assert_allclose(training.loss_plot.buffers["val"].y,
                                [row["val_loss"] for row in result.history])
     assert training.progress.value() == 1000

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.core.events import BatchEnded, EpochEnded, TrainingStarted
+from studio.core.events import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted
 
 
 def test_pause_change_rate_and_epochs_then_resume(window, qtbot):
@@ -147,6 +147,32 @@ def test_the_ticks_are_paced_by_what_a_redraw_and_its_paint_cost(active_window, 
     assert costs[:2] == [None, None]
     assert costs[2] == pytest.approx(update + paint, abs=1e-9)
     assert costs[3] is None
+
+
+def test_a_runs_end_is_drawn_by_the_ticks_one_plot_at_a_time(active_window):
+    """Drawing every plot as the run ends froze the window for 50-60 ms: the last points and
+    the view fitted to the whole run come on the next ticks, one plot each, at once."""
+    from studio.core.redraw_pacing import FASTEST_MS
+
+    view = active_window.training
+    active_window.tabs.setCurrentWidget(view)
+    view.set_running(True)
+    view.on_event(TrainingStarted(epochs=1, steps_per_epoch=10, train_samples=320,
+                                  validation_samples=64))
+    view.on_event(BatchEnded(0, 10, 10, 900.0, {"loss": 0.5, "accuracy": 0.8}))
+    view.on_event(EpochEnded(0, 1, 0.4, {"loss": 0.5, "accuracy": 0.8, "val_loss": 0.6,
+                                         "val_accuracy": 0.7, "learning_rate": 0.001}))
+    view.on_event(TrainingEnded(1, False, ""))
+    plots = view.plots()
+    assert all(plot.dirty for plot in plots), "none drawn while handling the end"
+    assert view._timer.interval() == FASTEST_MS
+    view.set_running(False)
+    for drawn in range(1, len(plots) + 1):
+        view._tick()
+        assert sum(not plot.dirty for plot in plots) == drawn
+    assert list(view.loss_plot.curves["val"].getData()[1]) == [0.6]
+    view._tick()
+    assert view._timer.interval() > FASTEST_MS, "idle again once all is drawn"
 
 
 def test_an_epochs_log_line_and_progress_wait_for_a_tick_while_training(active_window):
