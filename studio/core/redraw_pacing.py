@@ -7,14 +7,15 @@ paint that follows (``ui.live_plot.MeteredPlotWidget``). The next interval is th
 ``SHARE``, between ``FASTEST_MS`` and ``SLOWEST_MS``, damped halfway (a geometric mean with the
 last interval) so that one heavy redraw does not swing the rate. Where drawing is cheap (a
 fast machine), the plots redraw at the fastest rate; where it is dear, less often, never less
-than once a second. A tick with nothing to draw leaves the interval as it is.
+than once a second. A tick with nothing to draw leaves the interval as it is. Each tick
+redraws one plot (the next with new points), so one pass of the event loop never paints them
+all at once: that pass froze the window for 50-90 ms.
 
 An earlier pacer measured all of the thread's CPU time instead. The window's other work
 during a run (its events, progress and log) then used most of the share on two cores, which
 held the plots at once a second; and the cheap ticks before the first batch sped it up to
 the fastest rate just as the batches came, so each run began with a second of 40 redraws a
-second. Each tick redraws one plot (the next with new points), so one pass of the event loop
-never paints them all at once: that pass froze the window for 50-90 ms.
+second.
 """
 
 from __future__ import annotations

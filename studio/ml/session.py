@@ -3,8 +3,8 @@
 This is the single entry point used by the training worker and by ``studio train``, so the
 window and the command line can never drift apart. With a run folder it also keeps the run
 safe: history after every epoch, its record at most once a second (``RECORD_EVERY_S``),
-checkpoints (last and best), and a Keras backup
-from which an interrupted run resumes with its optimizer state and whole history.
+checkpoints (last and best), and a Keras backup from which an interrupted run resumes with
+its optimizer state and whole history.
 """
 
 from __future__ import annotations

@@ -425,7 +425,8 @@ class TrainingView(QWidget):
                     break
         pace = self._pacer.next_interval_ms(cost)
         if not self._running:  # what a finished run left is drawn at the fastest pace
-            pace = FASTEST_MS if any(plot.dirty for plot in plots) else IDLE_INTERVAL_MS
+            waiting = self.isVisible() and any(plot.dirty for plot in plots)
+            pace = FASTEST_MS if waiting else IDLE_INTERVAL_MS
         self._timer.setInterval(pace)
 
     def _show_batch_progress(self) -> None:

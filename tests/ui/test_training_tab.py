@@ -167,9 +167,15 @@ def test_a_runs_end_is_drawn_by_the_ticks_one_plot_at_a_time(active_window):
     assert all(plot.dirty for plot in plots), "none drawn while handling the end"
     assert view._timer.interval() == FASTEST_MS
     view.set_running(False)
+    active_window.tabs.setCurrentIndex(0)  # another tab: drawn when this one comes back
+    view._tick()
+    assert all(plot.dirty for plot in plots) and view._timer.interval() > FASTEST_MS
+    active_window.tabs.setCurrentWidget(view)
     for drawn in range(1, len(plots) + 1):
         view._tick()
         assert sum(not plot.dirty for plot in plots) == drawn
+        if drawn < len(plots):
+            assert view._timer.interval() == FASTEST_MS
     assert list(view.loss_plot.curves["val"].getData()[1]) == [0.6]
     view._tick()
     assert view._timer.interval() > FASTEST_MS, "idle again once all is drawn"
