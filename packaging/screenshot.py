@@ -29,6 +29,9 @@ def _shoot_all(app: QApplication, runs: str) -> int:
     settings = QSettings(str(Path(runs) / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue("runs/root", runs)  # the screenshots' runs never mix with the user's
     window = MainWindow(default_project(), settings=settings)
+    # The trained model is not worth keeping: closing must not wait on a save prompt (it
+    # did, under xvfb, with nobody there to answer it).
+    window.ask_unsaved = lambda _action, _subject: "discard"
     window.resize(1280, 800)
     window.show()
     window.start_background_loading()
