@@ -169,7 +169,7 @@ def test_the_last_and_best_checkpoints_of_one_model_are_saved_once(tmp_path, mon
     assert not list(tmp_path.glob(".*.tmp*")), "a temporary file was left behind"
 
 
-def test_a_kept_best_epoch_is_saved_from_its_own_weights(tmp_path, monkeypatch):
+def test_a_kept_best_epoch_is_saved_from_its_own_weights(tmp_path):
     """The best checkpoint copies nothing when it holds another epoch than the last one."""
     clock = _Clock()
     model, saves = _saves(tmp_path, clock, cost=0.1)
