@@ -150,19 +150,14 @@ def test_a_later_fit_writes_its_first_epoch_at_once(tmp_path):
     assert saves.written == [2, 3]
 
 
-def test_the_last_and_best_checkpoints_of_one_model_are_saved_once(tmp_path, monkeypatch):
+def test_the_last_and_best_checkpoints_of_one_model_are_saved_once(tmp_path, saved_models):
     """The run's last epoch is its best: the best checkpoint copies the last one's file."""
-    saved: list[str] = []
-    original = keras.Model.save
-    monkeypatch.setattr(keras.Model, "save",
-                        lambda self, path, **kw: (saved.append(str(path)),
-                                                  original(self, path, **kw))[1])
     clock = _Clock()
     model, saves = _saves(tmp_path, clock, cost=0.1)
     saves.set_params({"epochs": 3, "steps": 1, "verbose": 0})
     saves.on_train_begin()
     _short_epochs(model, saves, clock, [1.0, 0.9, 0.8])
-    assert saves.written == [2] and len(saved) == 1, saved
+    assert saves.written == [2] and len(saved_models) == 1, saved_models
     assert (tmp_path / "best.keras").read_bytes() == (tmp_path / "last.keras").read_bytes()
     best = keras.saving.load_model(tmp_path / "best.keras")
     assert all(np.all(w == 2) for w in best.get_weights())

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -78,7 +77,7 @@ def test_early_stopping_restores_the_best_epoch_and_says_why(quick_project):
 
 
 def test_the_run_folder_keeps_the_restored_weights_as_its_model(quick_project, tmp_path,
-                                                                monkeypatch):
+                                                                saved_models):
     """Early stopping restored an earlier epoch: the run's model is that, not the last
     checkpoint (which a run that trains to its end copies instead of saving again)."""
     from studio.ml.model_io import load_keras
@@ -94,15 +93,12 @@ def test_the_run_folder_keeps_the_restored_weights_as_its_model(quick_project, t
     assert any(not np.array_equal(a, b) for a, b in
                zip(model.get_weights(), last.get_weights(), strict=True))
 
-    saved: list[str] = []
-    original = keras.Model.save
-    monkeypatch.setattr(keras.Model, "save",
-                        lambda self, path, **kw: (saved.append(Path(path).name),
-                                                  original(self, path, **kw))[1])
+    saved_models.clear()  # the early-stopped run's saves
     finished = tmp_path / "finished"
     result = train_project(_iris(quick_project, epochs=2), lambda e: None, run_dir=finished)
     assert not result.reason
-    assert not [name for name in saved if name.startswith(".model.")], saved
+    assert not [path for path in saved_models if path.name.startswith(".model.")], \
+        saved_models
     assert (finished / "model.keras").read_bytes() == \
         (finished / "checkpoints" / "last.keras").read_bytes()
     for saved, trained in zip(load_keras(finished / "model.keras").get_weights(),
