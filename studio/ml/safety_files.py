@@ -184,6 +184,9 @@ class FiniteCheckpoint(keras.callbacks.ModelCheckpoint):
         return self._saved == (epoch, self._step())
 
     def _save_model(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> None:
+        if self.save_weights_only:  # not a .keras file: Keras' own save
+            super()._save_model(epoch, batch, logs)
+            return
         path = self._get_file_path(epoch, batch, logs)
         if not self._should_save_model(epoch, batch, logs, path):
             return
