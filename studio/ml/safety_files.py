@@ -50,13 +50,17 @@ class BudgetedSaves(keras.callbacks.Callback):
 
     def __init__(self, backup: keras.callbacks.BackupAndRestore,
                  last: keras.callbacks.ModelCheckpoint, best: keras.callbacks.ModelCheckpoint,
-                 *, share: float = SHARE, clock: Callable[[], float] = time.monotonic) -> None:
+                 *, share: float = SHARE, clock: Callable[[], float] = time.monotonic,
+                 before_write: Callable[[], None] = lambda: None) -> None:
+        """``before_write`` runs before each write of the files (the run's history must be on
+        disk before the backup of its epoch)."""
         super().__init__()
         self._parts = (backup, last, best)
         self._backup, self._best = backup, best
         self._higher = higher_is_better(best.monitor)
         self._share = share
         self._clock = clock
+        self._before_write = before_write
         self._cost = FIRST_WRITE_GUESS_S  # seconds the latest write took
         self._written_at = clock()
         self._fits = 0
@@ -112,6 +116,7 @@ class BudgetedSaves(keras.callbacks.Callback):
             self._write(*self._pending, final=True)
 
     def _write(self, epoch: int, logs: dict[str, Any], *, final: bool = False) -> None:
+        self._before_write()
         start = self._clock()
         kept, self._best_kept = self._best_kept, None
         if kept is not None and not self._improves(logs, kept[1]):

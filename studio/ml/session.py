@@ -2,9 +2,9 @@
 
 This is the single entry point used by the training worker and by ``studio train``, so the
 window and the command line can never drift apart. With a run folder it also keeps the run
-safe: history after every epoch, its record at most once a second (``RECORD_EVERY_S``),
-checkpoints (last and best), and a Keras backup from which an interrupted run resumes with
-its optimizer state and whole history.
+safe: history after every epoch, its record at most once a second (``RECORD_EVERY_S``), both
+written off the training thread (``DeferredWrites``), checkpoints (last and best), and a Keras
+backup from which an interrupted run resumes with its optimizer state and whole history.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import numpy as np
 from studio.core.atomic import atomic_copy
 from studio.core.cluster import Cluster
 from studio.core.control import TrainingControl
+from studio.core.deferred_writes import DeferredWrites
 from studio.core.events import EpochEnded, EventSink, TrainingEnded, TrainingEvent
 from studio.core.history import write_history_csv
 from studio.core.project import Project
@@ -36,6 +37,7 @@ from studio.core.run_record import (
     CHECKPOINT_DIR,
     HISTORY_FILE,
     MODEL_FILE,
+    RUN_FILE,
     RunRecord,
     Status,
     history_to_resume,
@@ -158,6 +160,9 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
     write_run(run_dir, record)
     rows = list(prior)
     events = EventFileWriter(run_dir / EVENTS_FILE)
+    # Every worker of a cluster writes its backup after each epoch from inside Keras, with no
+    # place to flush first: there the history is written at once.
+    files = DeferredWrites(background=not every_epoch)
 
     recorded_at = time.monotonic()
 
@@ -165,11 +170,14 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
         nonlocal recorded_at
         if isinstance(event, EpochEnded) and not event.replayed:
             rows.append(dict(event.logs))
-            write_history_csv(run_dir / HISTORY_FILE, rows)
+            history = tuple(rows)
+            files.write(run_dir / HISTORY_FILE,
+                        lambda: write_history_csv(run_dir / HISTORY_FILE, history))
             # The record's progress is for the Runs table: at most once a second (resuming
             # reads the history and the backup, not this). Short epochs spent 1 % on it.
             if time.monotonic() - recorded_at >= RECORD_EVERY_S:
-                write_run(run_dir, record.with_progress(len(rows), event.logs, event.epochs))
+                progress = record.with_progress(len(rows), event.logs, event.epochs)
+                files.write(run_dir / RUN_FILE, lambda: write_run(run_dir, progress))
                 recorded_at = time.monotonic()
         events(event)
         sink(event)
@@ -189,13 +197,20 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
                             mode="max" if higher_is_better(monitor) else "min",
                             save_best_only=True, twin=None if every_epoch else last)
     # Every worker of a cluster must save at the same epochs, so they are not budgeted there.
-    budgeted = None if every_epoch else BudgetedSaves(backup, last, best)
+    # Elsewhere the history reaches the disk before the backup of its epoch (see resuming).
+    budgeted = None if every_epoch else BudgetedSaves(backup, last, best,
+                                                      before_write=files.flush)
     callbacks = [backup, last, best] if budgeted is None else [budgeted]
     try:
         result = engine(model, data, config, recording_sink, control,
                         seed=project.dataset.seed, log_dir=run_dir / "tensorboard",
                         extra_callbacks=callbacks, prior_history=prior, placement=where)
+        files.close()  # a failed write fails the run, as it did when written in place
     except BaseException as error:
+        # The history so far stays; a progress record still queued must not land after the
+        # final one below. (This error is the one to report, not a write's.)
+        with contextlib.suppress(Exception):
+            files.close()
         # Watchers of events.jsonl learn that the run ended, and why.
         with contextlib.suppress(OSError):
             events(TrainingEnded(len(rows), True, f"failed: {error}" if str(error)

@@ -327,4 +327,44 @@ def test_the_run_record_follows_short_epochs_at_most_once_a_second(quick_project
     written.clear()
     monkeypatch.setattr(session, "RECORD_EVERY_S", 0.0)
     train_project(project, lambda e: None, run_dir=tmp_path / "long")
-    assert written == [0, 1, 2, 3, 3], "every epoch once a second has passed"
+    # Every epoch once a second has passed; a record still queued gives way to a newer one
+    # (DeferredWrites), and the last epoch's is written before the final record.
+    assert written[0] == 0 and written[-2:] == [3, 3]
+    assert written == sorted(written) and len(written) >= 3
+
+
+def test_the_history_is_written_off_the_training_thread_before_each_backup(
+        quick_project, tmp_path, monkeypatch):
+    """Resuming cuts the history to the backup's epochs, so an epoch's row must reach the
+    disk no later than its backup, even when the history is slow to write."""
+    import time
+
+    from studio.core.run_record import read_history
+    from studio.ml import safety_files, session
+
+    monkeypatch.setattr(safety_files, "FIRST_WRITE_GUESS_S", 0.0)  # epoch 1 is written
+    threads: list[str] = []
+    original_history = session.write_history_csv
+
+    def slow_history(path, rows):
+        threads.append(threading.current_thread().name)
+        time.sleep(0.2)
+        original_history(path, rows)
+
+    monkeypatch.setattr(session, "write_history_csv", slow_history)
+    run = tmp_path / "run"
+    backups: list[tuple[int, int]] = []  # (epoch, history rows on disk once it was written)
+    original_write = safety_files.BudgetedSaves._write
+
+    def checked_write(self, epoch, logs, *, final=False):
+        original_write(self, epoch, logs, final=final)
+        backups.append((epoch, len(read_history(run))))
+
+    monkeypatch.setattr(safety_files.BudgetedSaves, "_write", checked_write)
+    project = replace(quick_project, training=replace(quick_project.training, epochs=3))
+    train_project(project, lambda e: None, run_dir=run)
+    assert backups[0] == (0, 1) and backups[-1] == (2, 3)
+    assert all(rows >= epoch + 1 for epoch, rows in backups)
+    assert set(threads) == {"studio-run-files"}
+    assert len(read_history(run)) == 3
+    assert not any(t.name == "studio-run-files" for t in threading.enumerate())
