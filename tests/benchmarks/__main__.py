@@ -18,6 +18,9 @@ from tests.benchmarks import (
 
 def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from studio.ui.application import prepare_qt_environment
+
+    prepare_qt_environment()  # as the app does, before any benchmark makes the QApplication
     rows = [*bench_startup.run(), *bench_summary.run(), *bench_pipeline.run(), *bench_plot.run(),
             *bench_utilisation.run(), *bench_training.run(), *bench_scale_out.run()]
     header = ("benchmark", "result", "goal", "")

@@ -428,6 +428,9 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
 
 def run() -> list[tuple[str, str, str, str]]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from studio.ui.application import prepare_qt_environment
+
+    prepare_qt_environment()  # as the app does
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     saved = {name: os.environ.get(name) for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME")}
     with tempfile.TemporaryDirectory(prefix="studio-bench-training-") as name:
