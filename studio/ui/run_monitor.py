@@ -34,6 +34,7 @@ from studio.core.events import (
 from studio.core.history import metric_columns
 from studio.core.run_events import EVENTS_FILE, EventFileReader
 from studio.ui.live_plot import LivePlot
+from studio.ui.steady_label import SteadyLabel
 from studio.ui.training_view import format_duration
 
 POLL_MS = 500
@@ -92,10 +93,11 @@ class RunMonitor(QWidget):
         plots.addWidget(self.loss_plot)
         plots.addWidget(self.metric_plot)
         layout = QVBoxLayout(self)
-        for widget in (self.banner, self.status, self.progress):
+        # The status and the curves in words change with every event: held steady.
+        for widget in (self.banner, SteadyLabel(self.status), self.progress):
             layout.addWidget(widget)
         layout.addLayout(plots, 3)
-        layout.addWidget(self.curves_label)
+        layout.addWidget(SteadyLabel(self.curves_label))
         layout.addWidget(self.log, 1)
         self.resize(1000, 680)
 

@@ -32,8 +32,8 @@ from studio.core.history import metric_columns
 from studio.core.redraw_pacing import FASTEST_MS, RedrawPacer
 from studio.core.training_advice import not_finite, plateau, widening_gap
 from studio.ui.document import ProjectDocument
-from studio.ui.growing_label import GrowingLabel
 from studio.ui.plot_controls import PlotControls
+from studio.ui.steady_label import SteadyLabel
 from studio.ui.training_settings import TrainingSettingsForm
 from studio.workers.utilisation_monitor import UtilisationMonitor
 
@@ -120,7 +120,8 @@ class TrainingView(QWidget):
         self.progress_label.setAccessibleName("Training status")
         #: The curves in words (latest values, best epoch): what the plots show, for screen
         #: readers and for reading exact numbers.
-        self.curves_label = GrowingLabel("No training yet.")
+        self.curves_label = QLabel("No training yet.")
+        self.curves_label.setWordWrap(True)
         self.curves_label.setAccessibleName("Training curves in words")
         self.curves_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.train_block_label = QLabel()
@@ -147,7 +148,8 @@ class TrainingView(QWidget):
         status = QVBoxLayout()
         status.addLayout(buttons)
         status.addWidget(self.progress)
-        status.addWidget(self.progress_label)
+        # Both change many times a run: held so that they do not lay the window out again.
+        status.addWidget(SteadyLabel(self.progress_label))
         status.addWidget(self.train_block_label)
         body = QSplitter()
         body.setOrientation(Qt.Orientation.Vertical)
@@ -156,7 +158,7 @@ class TrainingView(QWidget):
         plots_layout.setContentsMargins(0, 0, 0, 0)
         plots_layout.addWidget(self.plot_controls)
         plots_layout.addWidget(self._plots, 1)
-        plots_layout.addWidget(self.curves_label)
+        plots_layout.addWidget(SteadyLabel(self.curves_label))
         body.addWidget(plots_area)
         body.addWidget(self.log)
         body.setSizes([420, 120])

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from studio.core.utilisation import GpuStatus, UtilisationSample
 from studio.ui.curve_buffer import CurveBuffer
 from studio.ui.live_plot import MeteredPlotWidget, _OpaqueGridAxis  # shared with them
+from studio.ui.steady_label import SteadyLabel
 
 _CPU, _RAM = "cpu", "ram"
 _COLOURS = {_CPU: (31, 90, 180), _RAM: (40, 150, 70)}
@@ -77,7 +78,7 @@ class UtilisationPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.now_label)
+        layout.addWidget(SteadyLabel(self.now_label))  # a new text every second
 
         self.buffers: dict[str, CurveBuffer] = {}
         self.curves: dict[str, pg.PlotCurveItem] = {}
