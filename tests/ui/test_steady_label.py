@@ -61,7 +61,7 @@ def test_new_text_of_the_same_size_does_not_lay_the_window_out(qtbot):
 def test_a_wrapped_text_grows_its_holder_and_never_shrinks_it(qtbot):
     label = QLabel("One line.")
     label.setWordWrap(True)
-    window, neighbour = _window(qtbot, label, steady=True)
+    _, neighbour = _window(qtbot, label, steady=True)
     holder = label.parentWidget()
     one_line = holder.height()
     label.setText("A much longer text that needs several lines at this width. " * 4)
