@@ -162,7 +162,7 @@ class LivePlot(MeteredPlotWidget):
         self._extent_data: tuple[list[float], list[float]] = ([], [])
         self._y_span: tuple[float, float] | None = None
         self._settled = True  # no run is growing: the view fits the data closely
-        self.planned_epochs = 0  # the x range grows no further once it reaches them
+        self.planned_epochs = 0  # the x range spans them while a run grows (none: 1-2-5 steps)
         self.getPlotItem().getViewBox().addItem(self._extent)
 
         # The best epoch: its own items, so downsampling never drops it.
@@ -323,8 +323,11 @@ class LivePlot(MeteredPlotWidget):
         self._update_extent()
 
     def _update_extent(self) -> None:
-        """Span the x range in 1-2-5 steps up to the planned epochs, and the y range with a
-        margin that changes only when the data leaves it or fills less than half of it."""
+        """Span the x range over the planned epochs from the start, as MATLAB's training
+        progress plot does (or in 1-2-5 steps where no plan is known or the run outgrew
+        it), and the y range with a margin that changes only when the data leaves it or fills
+        less than half of it. A change of range redraws the axes and paints the plot twice:
+        growing in 1-2-5 steps, the x axis changed at nearly every redraw of a short run."""
         if self._settled:
             if self._extent_data != ([], []):
                 self._extent_data = ([], [])
@@ -339,9 +342,8 @@ class LivePlot(MeteredPlotWidget):
             self._y_span = None
         else:
             x_high = max(bx[1] for bx, _ in bounds)
-            top = nice_ceiling(x_high)
-            if self.planned_epochs >= x_high:
-                top = min(top, float(self.planned_epochs))
+            top = (float(self.planned_epochs) if self.planned_epochs >= x_high
+                   else nice_ceiling(x_high))
             self._y_span = sticky_span(self._y_span, min(by[0] for _, by in bounds),
                                        max(by[1] for _, by in bounds))
             data = ([min(0.0, *(bx[0] for bx, _ in bounds)), top], list(self._y_span))
