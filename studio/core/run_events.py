@@ -14,7 +14,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -55,8 +55,14 @@ def event_from_json(data: object) -> TrainingEvent:
         raise ValueError("not a training event")
     cls = _TYPES[data["type"]]
     known = {f.name for f in fields(cls)}
-    values = {k: (tuple(v) if k == "device_notes" and isinstance(v, list) else v)
-              for k, v in data.items() if k in known}
+    values = {k: v for k, v in data.items() if k in known}
+    if isinstance(values.get("device_notes"), list):
+        values["device_notes"] = tuple(values["device_notes"])
+    if isinstance(values.get("earlier"), list):
+        try:
+            values["earlier"] = tuple((int(step), dict(logs)) for step, logs in values["earlier"])
+        except (TypeError, ValueError):
+            raise ValueError("a batch's earlier steps are not (step, logs) pairs") from None
     try:
         event: TrainingEvent = cls(**values)
     except TypeError as error:
@@ -68,7 +74,8 @@ class EventFileWriter:
     """An event sink that appends to ``events.jsonl``.
 
     Starts, epochs, setting changes and ends are written and flushed at once; batch events at
-    most ``batches_per_second`` times a second (the last batch of an epoch is always written).
+    most ``batches_per_second`` times a second (the last batch of an epoch is always written),
+    each with its own batch only: the file is for watching a run, not for every batch.
     Replayed epochs of a resumed run are already in the file and are not written again.
     """
 
@@ -88,6 +95,8 @@ class EventFileWriter:
             if now - self._last_batch < self._interval and event.step < event.steps_per_epoch:
                 return
             self._last_batch = now
+            if event.earlier:
+                event = replace(event, earlier=())
         if self._file is None:
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
         self._file.write(event_to_line(event))

@@ -1,8 +1,9 @@
 """The Keras callback that connects ``model.fit`` to the studio.
 
-It forwards progress to a sink (throttled at the source, since batch hooks run on the training
-thread for every batch and must stay cheap), holds the thread while paused, and ends training
-right after the batch in which Stop was pressed.
+It forwards progress to a sink (every batch's logs, sent together a few times a second: batch
+hooks run on the training thread for every batch and must stay cheap, and each message wakes
+the window), holds the thread while paused, and ends training right after the batch in which
+Stop was pressed.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class StudioCallback(keras.callbacks.Callback):
     async_safe = True
 
     def __init__(self, sink: EventSink, control: TrainingControl, *, epochs: int,
-                 steps_per_epoch: int, batch_size: int, max_batch_events_per_second: float = 25):
+                 steps_per_epoch: int, batch_size: int, max_batch_events_per_second: float = 5):
         super().__init__()
         self._sink = sink
         self._control = control
@@ -41,7 +42,8 @@ class StudioCallback(keras.callbacks.Callback):
         self._batch_size = batch_size
         self._min_interval = 1.0 / max_batch_events_per_second
         self._last_sent = -math.inf
-        self._last_batch = (-1, -1)  # (epoch, batch) of the last BatchEnded sent
+        self._last_batch = (-1, -1)  # (epoch, step) of the last BatchEnded sent
+        self._unsent: list[tuple[int, dict[str, float]]] = []  # (step, logs) not sent yet
         self._send_lock = threading.Lock()
         self._epoch = 0
         self._epoch_start = 0.0
@@ -55,6 +57,8 @@ class StudioCallback(keras.callbacks.Callback):
         return self._epochs
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        with self._send_lock:
+            self._unsent = []  # a stopped fit's last batches were sent as it stopped
         self._epoch = epoch
         self._epoch_start = time.perf_counter()
 
@@ -62,6 +66,8 @@ class StudioCallback(keras.callbacks.Callback):
         # Pause and stop are obeyed here, on the training loop's own thread: the batch-end
         # hook below runs on Keras' callback threads (``async_safe``).
         control = self._control
+        if control.paused or control.stop_requested:
+            self._send_unsent()  # the curve holds every batch up to the pause or the stop
         if control.paused:
             paused_at = time.perf_counter()
             control.wait_while_paused()
@@ -74,20 +80,39 @@ class StudioCallback(keras.callbacks.Callback):
             raise TrainingStopped
 
     def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
-        """Runs on a Keras callback thread, so the training loop never waits for the logs to
-        be read back from the device (a plain ``fit`` does not either); throttled."""
+        """May run on a Keras callback thread (where the backend allows it), so the training
+        loop need not wait for the logs; keeps every batch's logs and sends them together
+        at most ``max_batch_events_per_second`` times a second, and at each epoch's end."""
         now = time.perf_counter()
         with self._send_lock:
+            self._unsent.append((batch + 1, _floats(logs)))
             if now - self._last_sent < self._min_interval and batch + 1 < self._steps:
                 return
-            if (self._epoch, batch) <= self._last_batch:
-                return  # a later batch was already sent from another callback thread
-            self._last_sent = now
-            self._last_batch = (self._epoch, batch)
-        values = _floats(logs)
+            event = self._take_unsent(now)
+        if event is not None:
+            self._sink(event)
+
+    def _send_unsent(self) -> None:
+        with self._send_lock:
+            event = self._take_unsent(time.perf_counter())
+        if event is not None:
+            self._sink(event)
+
+    def _take_unsent(self, now: float) -> BatchEnded | None:
+        """The batches kept since the last event, as one event (called holding the lock).
+        Callback threads may finish batches out of order: a batch older than the last one
+        sent is dropped."""
+        points = sorted((p for p in self._unsent if (self._epoch, p[0]) > self._last_batch),
+                        key=lambda point: point[0])
+        self._unsent = []
+        if not points:
+            return None
+        step, values = points[-1]
+        self._last_sent = now
+        self._last_batch = (self._epoch, step)
         elapsed = max(now - self._epoch_start, 1e-9)
-        self._sink(BatchEnded(self._epoch, batch + 1, self._steps,
-                              (batch + 1) * self._batch_size / elapsed, values))
+        return BatchEnded(self._epoch, step, self._steps, step * self._batch_size / elapsed,
+                          values, earlier=tuple(points[:-1]))
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         values = _floats(logs)

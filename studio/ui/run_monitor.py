@@ -128,10 +128,11 @@ class RunMonitor(QWidget):
         if isinstance(event, TrainingStarted):
             self._started(event, when)
         elif isinstance(event, BatchEnded):
-            x = event.epoch + event.step / event.steps_per_epoch
-            point = (x, event.logs.get("loss", math.nan), event.logs.get(self._metric, math.nan))
-            self._batches.append(point)
-            self._plot_batch(*point)
+            for step, logs in (*event.earlier, (event.step, event.logs)):
+                x = event.epoch + step / event.steps_per_epoch
+                point = (x, logs.get("loss", math.nan), logs.get(self._metric, math.nan))
+                self._batches.append(point)
+                self._plot_batch(*point)
             self._latest, self._rate = (event.epoch, event.step), event.samples_per_second
         elif isinstance(event, EpochEnded):
             self._epoch_logs[event.epoch] = dict(event.logs)

@@ -285,12 +285,13 @@ class TrainingView(QWidget):
         if isinstance(event, TrainingStarted):
             self._started(event)
         elif isinstance(event, BatchEnded):
-            x = event.epoch + event.step / event.steps_per_epoch
             loss_plot, accuracy_plot = self.create_plots()
-            if "loss" in event.logs:
-                loss_plot.append("batch", x, event.logs["loss"])
-            if self._metric in event.logs:
-                accuracy_plot.append("batch", x, event.logs[self._metric])
+            for step, logs in (*event.earlier, (event.step, event.logs)):
+                x = event.epoch + step / event.steps_per_epoch
+                if "loss" in logs:
+                    loss_plot.append("batch", x, logs["loss"])
+                if self._metric in logs:
+                    accuracy_plot.append("batch", x, logs[self._metric])
             self._batch_progress = (event.epoch, event.step, event.samples_per_second)
         elif isinstance(event, EpochEnded):
             self._epoch_ended(event)

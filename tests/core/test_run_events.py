@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 import math
 
 import pytest
@@ -78,3 +79,15 @@ def test_writer_throttles_batches_and_skips_replayed_epochs(tmp_path):
     assert [type(e) for e in events] == [TrainingStarted, BatchEnded, BatchEnded, EpochEnded,
                                          TrainingEnded]
     assert not any(isinstance(e, EpochEnded) and e.replayed for e in events)
+
+
+def test_the_file_keeps_each_batch_event_without_its_earlier_batches(tmp_path):
+    """The file is for watching a run: one batch per line, as before they were carried."""
+    writer = EventFileWriter(tmp_path / "events.jsonl")
+    chunk = BatchEnded(0, 4, 10, 100.0, {"loss": 0.25},
+                       earlier=((2, {"loss": 0.5}), (3, {"loss": 0.3})))
+    writer(chunk)
+    (written,) = EventFileReader(tmp_path / "events.jsonl").read_new()
+    assert written == replace(chunk, earlier=())
+    # A line that carries them (another writer) is read back whole.
+    assert event_from_json(json.loads(event_to_line(chunk))) == chunk

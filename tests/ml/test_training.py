@@ -31,6 +31,31 @@ def test_training_learns_and_reports_every_epoch(quick_project):
     assert all(e.samples_per_second > 0 for e in batches)
 
 
+def test_every_batch_reaches_the_sink_in_a_few_events_a_second(quick_project):
+    """The per-batch curve holds every batch once, in order, while the events come at most
+    five times a second (each woke the window) plus one at each epoch's end."""
+    import time
+
+    events: list[tuple[float, BatchEnded]] = []
+
+    def sink(event):
+        if isinstance(event, BatchEnded):
+            events.append((time.perf_counter(), event))
+
+    project = replace(quick_project, training=replace(quick_project.training, epochs=3,
+                                                      batch_size=8))
+    train_project(project, sink)
+    steps = events[0][1].steps_per_epoch
+    for epoch in range(3):
+        sent = [e for _, e in events if e.epoch == epoch]
+        got = [step for e in sent for step, _ in (*e.earlier, (e.step, e.logs))]
+        assert got == list(range(1, steps + 1)), f"epoch {epoch}"
+        assert all(isinstance(logs["loss"], float) for e in sent for _, logs in e.earlier)
+    gaps = [b - a for (a, _), (b, eb) in zip(events, events[1:], strict=False)
+            if eb.step < eb.steps_per_epoch and eb.step > 1]
+    assert len(events) < 3 * steps / 2 and all(gap >= 0.19 for gap in gaps), gaps
+
+
 def test_stop_ends_within_one_batch_and_keeps_the_model(quick_project):
     control = TrainingControl()
     batches, epochs_seen = [], []

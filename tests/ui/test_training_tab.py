@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -122,6 +123,20 @@ def test_batches_are_drawn_by_paced_ticks_one_plot_at_a_time(active_window, qtbo
     assert sum(plot.dirty for plot in plots) == 1
     assert "Epoch 1/2 · batch 5/10" in view.progress_label.text()
     qtbot.waitUntil(lambda: not any(plot.dirty for plot in plots), timeout=5000)
+
+
+def test_a_batch_event_draws_every_batch_it_carries(active_window):
+    view = active_window.training
+    view.create_plots()
+    view.on_event(TrainingStarted(epochs=2, steps_per_epoch=10, train_samples=320,
+                                  validation_samples=64))
+    earlier = tuple((step, {"loss": 1.0 / step, "accuracy": 0.1 * step}) for step in (1, 2, 3))
+    view.on_event(BatchEnded(0, 4, 10, 900.0, {"loss": 0.25, "accuracy": 0.4},
+                             earlier=earlier))
+    x, y = view.loss_plot.series_data("batch")
+    np.testing.assert_allclose(x, [0.1, 0.2, 0.3, 0.4])
+    np.testing.assert_allclose(y, [1.0, 0.5, 1 / 3, 0.25])
+    assert view.accuracy_plot.point_count("batch") == 4
 
 
 def test_the_ticks_are_paced_by_what_a_redraw_and_its_paint_cost(active_window, qtbot):
