@@ -1,6 +1,6 @@
 import json
-from dataclasses import replace
 import math
+from dataclasses import replace
 
 import pytest
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import replace
 
@@ -51,7 +52,7 @@ def test_every_batch_reaches_the_sink_in_a_few_events_a_second(quick_project):
         got = [step for e in sent for step, _ in (*e.earlier, (e.step, e.logs))]
         assert got == list(range(1, steps + 1)), f"epoch {epoch}"
         assert all(isinstance(logs["loss"], float) for e in sent for _, logs in e.earlier)
-    gaps = [b - a for (a, _), (b, eb) in zip(events, events[1:], strict=False)
+    gaps = [b - a for (a, _), (b, eb) in itertools.pairwise(events)
             if eb.step < eb.steps_per_epoch and eb.step > 1]
     assert len(events) < 3 * steps / 2 and all(gap >= 0.19 for gap in gaps), gaps
 
