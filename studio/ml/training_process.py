@@ -12,8 +12,11 @@ GPU one process is kept in reserve (``prepare_spare``). It applies the memory po
 a tiny fit, then waits for its training (``take``). It runs at the window's priority (see
 ``child_main``).
 
-A child sends ``("memory_policy", results)``, then ``("event", TrainingEvent)`` messages, and
-finally one outcome:
+A child sends ``("memory_policy", results)``, then ``("event", TrainingEvent)`` messages (an
+epoch's last batch waits for the epoch's own event, about a validation pass later, and both
+travel as one ``("events", (batch, epoch))`` message: each message wakes the window's
+process, and every wake costs the training on two cores; ``messages`` gives them one by one),
+and finally one outcome:
 - ``("finished", fields)``: a ``TrainingResult`` without its model; the model is in the run
   folder;
 - ``("failed", (message, details))``;
@@ -41,6 +44,7 @@ from typing import Any
 from studio.core.control import TrainingControl
 from studio.core.devices import MemoryPolicy
 from studio.core.errors import OutOfMemory, StudioError
+from studio.core.events import BatchEnded, TrainingEvent
 from studio.core.project import Project
 
 #: Imported once by the fork server, so that every child starts with them loaded.
@@ -114,12 +118,18 @@ class TrainingProcess:
             self._commands.send(message)
 
     def messages(self) -> Any:
-        """The child's messages, as they come, until it exits (blocks between them)."""
+        """The child's messages, as they come, until it exits (blocks between them); the
+        events of an ``"events"`` message one by one, as ``"event"`` messages."""
         while True:
             try:
-                yield self._messages.recv()
+                kind, payload = self._messages.recv()
             except (EOFError, OSError):
                 return
+            if kind == "events":
+                for event in payload:
+                    yield "event", event
+            else:
+                yield kind, payload
 
     def wait(self) -> int | None:
         """Wait for the exit; the exit code (negative: killed by that signal)."""
@@ -197,11 +207,39 @@ def _train(project: Project, run_dir: Path, messages: Connection,
            control: TrainingControl) -> dict[str, Any]:
     from studio.ml.session import train_project
 
-    result = train_project(project, lambda event: messages.send(("event", event)), control,
-                           run_dir)
+    outbox = _Outbox(messages)
+    try:
+        result = train_project(project, outbox, control, run_dir)
+    finally:
+        outbox.flush()
     return {"history": result.history, "stopped_early": result.stopped_early,
             "diverged": result.diverged, "reason": result.reason,
             "test_logs": result.test_logs}
+
+
+class _Outbox:
+    """The child's event sink: sends each event at once, except an epoch's last batch, which
+    goes with the event after it (the epoch's own) in one message."""
+
+    def __init__(self, messages: Connection) -> None:
+        self._messages = messages
+        self._held: BatchEnded | None = None
+
+    def __call__(self, event: TrainingEvent) -> None:
+        if isinstance(event, BatchEnded) and event.step >= event.steps_per_epoch:
+            self.flush()
+            self._held = event
+        elif self._held is not None:
+            self._messages.send(("events", (self._held, event)))
+            self._held = None
+        else:
+            self._messages.send(("event", event))
+
+    def flush(self) -> None:
+        """Send a batch still held (the training ended before its epoch's event)."""
+        if self._held is not None:
+            self._messages.send(("event", self._held))
+            self._held = None
 
 
 def _obey(commands: Connection, control: TrainingControl) -> None:

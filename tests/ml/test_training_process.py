@@ -54,6 +54,11 @@ def test_a_child_trains_reports_and_leaves_its_model_in_the_run_folder(tmp_path)
     assert code == 0
     assert isinstance(events[0], TrainingStarted)
     assert sum(isinstance(e, EpochEnded) for e in events) == 2
+    # Each epoch's last batch comes right before its epoch (they travel as one message).
+    for index, event in enumerate(events):
+        if isinstance(event, EpochEnded):
+            before = events[index - 1]
+            assert isinstance(before, BatchEnded) and before.step == before.steps_per_epoch
     assert [kind for kind, _ in other] == ["memory_policy", "finished"]
     fields = other[-1][1]
     assert len(fields["history"]) == 2 and not fields["stopped_early"]
@@ -192,3 +197,25 @@ def test_a_training_asked_for_while_the_spare_is_being_made_takes_that_spare():
     assert training_process._spare is None, "a second process was made"
     assert taken.alive
     training_process._discard(taken)
+
+
+def test_an_epochs_last_batch_travels_with_the_epoch_in_one_message():
+    """Each message wakes the window's process: an epoch's last batch waits for its epoch."""
+    sent: list[tuple[str, object]] = []
+
+    class Pipe:
+        def send(self, message):
+            sent.append(message)
+
+    outbox = training_process._Outbox(Pipe())
+    middle, last = BatchEnded(0, 3, 10, 1.0, {}), BatchEnded(0, 10, 10, 1.0, {})
+    epoch = EpochEnded(0, 2, 1.0, {"loss": 1.0})
+    outbox(middle)
+    outbox(last)
+    assert sent == [("event", middle)]
+    outbox(epoch)
+    assert sent[1:] == [("events", (last, epoch))]
+    stopped = BatchEnded(1, 10, 10, 1.0, {})
+    outbox(stopped)  # and then the training ends without its epoch
+    outbox.flush()
+    assert sent[2:] == [("event", stopped)]
