@@ -2,7 +2,8 @@
 
 A plot that fits its range to the data anew on every redraw redraws its axes every time too,
 and in pyqtgraph the axes are the dearer part of a frame. These ranges change only now and
-then: the x range grows in 1-2-5 steps, and the y range keeps a margin around the data and
+then: the x range grows in 1-2-5 steps (where a run's length is not known: live plots span
+the planned epochs), and the y range keeps a margin around the data and
 changes only when the data leaves it or fills less than a third of it. When the data leaves
 it, the side it left by gets room for as much again (``GROWTH``), so a falling loss changes
 the range a few times in a run rather than at nearly every redraw; that room never reaches

@@ -325,9 +325,9 @@ class LivePlot(MeteredPlotWidget):
     def _update_extent(self) -> None:
         """Span the x range over the planned epochs from the start, as MATLAB's training
         progress plot does (or in 1-2-5 steps where no plan is known or the run outgrew
-        it), and the y range with a margin that changes only when the data leaves it or fills
-        less than half of it. A change of range redraws the axes and paints the plot twice:
-        growing in 1-2-5 steps, the x axis changed at nearly every redraw of a short run."""
+        it), and the y range as ``sticky_range`` keeps it: it changes now and then, not at
+        every redraw. A change of range redraws the axes and paints the plot twice: growing in
+        1-2-5 steps, the x axis changed at nearly every redraw of a short run."""
         if self._settled:
             if self._extent_data != ([], []):
                 self._extent_data = ([], [])
