@@ -170,8 +170,7 @@ class _KeptWeights:
         self._arrays: list[Any] = []
         sources = [weight.value for weight in model.weights]
         self._direct = not tf.distribute.has_strategy() and all(
-            type(source) is type(sources[0]) and isinstance(source, tf.Variable)
-            for source in sources)
+            isinstance(source, tf.Variable) for source in sources)
         if self._direct:
             copies = [tf.Variable(tf.zeros_like(source), trainable=False) for source in sources]
             self._copies = copies
