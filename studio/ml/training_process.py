@@ -12,9 +12,9 @@ GPU one process is kept in reserve (``prepare_spare``). It applies the memory po
 a tiny fit, then waits for its training (``take``). It runs at the window's priority (see
 ``child_main``).
 
-A child sends ``("memory_policy", results)``, then ``("event", TrainingEvent)`` messages (an
-epoch's last batch waits for the epoch's own event, about a validation pass later, and both
-travel as one ``("events", (batch, epoch))`` message: each message wakes the window's
+A child sends ``("memory_policy", results)``, then ``("event", TrainingEvent)`` messages (a
+short epoch's last batch waits for the epoch's own event, about a validation pass later, and
+both travel as one ``("events", (batch, epoch))`` message: each message wakes the window's
 process, and every wake costs the training on two cores; ``messages`` gives them one by one),
 and finally one outcome:
 - ``("finished", fields)``: a ``TrainingResult`` without its model; the model is in the run
@@ -35,6 +35,7 @@ import contextlib
 import multiprocessing
 import os
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -218,18 +219,30 @@ def _train(project: Project, run_dir: Path, messages: Connection,
 
 
 class _Outbox:
-    """The child's event sink: sends each event at once, except an epoch's last batch, which
-    goes with the event after it (the epoch's own) in one message."""
+    """The child's event sink: sends each event at once, except the last batch of a short
+    epoch (under ``SHORT_EPOCH_S``), which goes with the event after it (the epoch's own, a
+    validation pass later) in one message. A long epoch's last batch goes at once: its
+    validation may take long, and its messages are few anyway."""
 
-    def __init__(self, messages: Connection) -> None:
+    SHORT_EPOCH_S = 1.0
+
+    def __init__(self, messages: Connection,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._messages = messages
+        self._clock = clock
         self._held: BatchEnded | None = None
+        self._epoch: tuple[int, float] = (-1, 0.0)  # the epoch of the last batch, first seen
 
     def __call__(self, event: TrainingEvent) -> None:
-        if isinstance(event, BatchEnded) and event.step >= event.steps_per_epoch:
-            self.flush()
-            self._held = event
-        elif self._held is not None:
+        if isinstance(event, BatchEnded):
+            if event.epoch != self._epoch[0]:
+                self._epoch = (event.epoch, self._clock())
+            short = self._clock() - self._epoch[1] < self.SHORT_EPOCH_S
+            if event.step >= event.steps_per_epoch and short:
+                self.flush()
+                self._held = event
+                return
+        if self._held is not None:
             self._messages.send(("events", (self._held, event)))
             self._held = None
         else:

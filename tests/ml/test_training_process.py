@@ -199,23 +199,33 @@ def test_a_training_asked_for_while_the_spare_is_being_made_takes_that_spare():
     training_process._discard(taken)
 
 
-def test_an_epochs_last_batch_travels_with_the_epoch_in_one_message():
-    """Each message wakes the window's process: an epoch's last batch waits for its epoch."""
+def test_a_short_epochs_last_batch_travels_with_the_epoch_in_one_message():
+    """Each message wakes the window's process: a short epoch's last batch waits for its
+    epoch; a long epoch's does not (its validation may take long)."""
     sent: list[tuple[str, object]] = []
+    now = [0.0]
 
     class Pipe:
         def send(self, message):
             sent.append(message)
 
-    outbox = training_process._Outbox(Pipe())
+    outbox = training_process._Outbox(Pipe(), clock=lambda: now[0])
     middle, last = BatchEnded(0, 3, 10, 1.0, {}), BatchEnded(0, 10, 10, 1.0, {})
-    epoch = EpochEnded(0, 2, 1.0, {"loss": 1.0})
+    epoch = EpochEnded(0, 3, 1.0, {"loss": 1.0})
     outbox(middle)
+    now[0] = 0.5
     outbox(last)
     assert sent == [("event", middle)]
     outbox(epoch)
     assert sent[1:] == [("events", (last, epoch))]
-    stopped = BatchEnded(1, 10, 10, 1.0, {})
-    outbox(stopped)  # and then the training ends without its epoch
+
+    long_first, long_last = BatchEnded(1, 3, 10, 1.0, {}), BatchEnded(1, 10, 10, 1.0, {})
+    outbox(long_first)
+    now[0] = 2.0
+    outbox(long_last)
+    assert sent[2:] == [("event", long_first), ("event", long_last)]
+
+    stopped = BatchEnded(2, 10, 10, 1.0, {})
+    outbox(stopped)  # a short epoch, and then the training ends without its epoch event
     outbox.flush()
-    assert sent[2:] == [("event", stopped)]
+    assert sent[4:] == [("event", stopped)]
