@@ -21,10 +21,11 @@ from studio.ui.main_window import MainWindow
 #: Set by the start-up benchmark: print the wall-clock time of the first paint, then quit.
 BENCH_FIRST_PAINT = "STUDIO_BENCH_FIRST_PAINT"
 
-#: Qt's raster engine hands the rows of a large fill to a pool of threads (one fewer than the
-#: cores) and waits for them. While a training keeps every core busy, that only adds threads
-#: competing with it: on two cores the pool took 0.6 % of a core during a run and the window's
-#: thread another 0.5 % waiting for it. The window's paints are small; one thread does them.
+#: Qt's raster engine hands the rows of a large fill to a pool of threads (two on this
+#: two-core machine) and waits for them. While a training keeps every core busy, that only
+#: adds threads competing with it: on two cores the pool took 0.6 % of a core during a run
+#: and the window's thread another 0.5 % waiting for it. The window's paints are small; one
+#: thread does them.
 QT_ENVIRONMENT = {"QT_NO_GUI_THREADPOOL": "1"}
 
 
