@@ -21,7 +21,7 @@ from pathlib import Path
 
 
 class DeferredWrites:
-    """Queued file writes, the newest per path, done in order of first queueing."""
+    """Queued file writes, the newest per path, done in the order they were last queued."""
 
     def __init__(self, *, background: bool = True, name: str = "studio-run-files") -> None:
         self._background = background
