@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -184,8 +185,6 @@ def test_a_spare_warms_up_and_is_taken_only_for_its_memory_policy(tmp_path):
 
 def test_a_training_asked_for_while_the_spare_is_being_made_takes_that_spare():
     """Not a second process warming up beside the training (it would take half the CPU)."""
-    import threading
-
     policy = MemoryPolicy()
     training_process._discard(training_process.take(policy))  # nothing in reserve
     assert not training_process._gpus_present()  # TensorFlow imported before the race
@@ -199,33 +198,30 @@ def test_a_training_asked_for_while_the_spare_is_being_made_takes_that_spare():
     training_process._discard(taken)
 
 
-def test_a_short_epochs_last_batch_travels_with_the_epoch_in_one_message():
-    """Each message wakes the window's process: a short epoch's last batch waits for its
-    epoch; a long epoch's does not (its validation may take long)."""
+def test_the_childs_events_travel_together_a_few_messages_a_second():
+    """Each message wakes the window's process: a burst of events is one message, and an
+    event with none after it still goes within the interval (no close needed)."""
     sent: list[tuple[str, object]] = []
-    now = [0.0]
+    arrived = threading.Event()
 
     class Pipe:
         def send(self, message):
             sent.append(message)
+            arrived.set()
 
-    outbox = training_process._Outbox(Pipe(), clock=lambda: now[0])
-    middle, last = BatchEnded(0, 3, 10, 1.0, {}), BatchEnded(0, 10, 10, 1.0, {})
-    epoch = EpochEnded(0, 3, 1.0, {"loss": 1.0})
-    outbox(middle)
-    now[0] = 0.5
-    outbox(last)
-    assert sent == [("event", middle)]
-    outbox(epoch)
-    assert sent[1:] == [("events", (last, epoch))]
-
-    long_first, long_last = BatchEnded(1, 3, 10, 1.0, {}), BatchEnded(1, 10, 10, 1.0, {})
-    outbox(long_first)
-    now[0] = 2.0
-    outbox(long_last)
-    assert sent[2:] == [("event", long_first), ("event", long_last)]
-
-    stopped = BatchEnded(2, 10, 10, 1.0, {})
-    outbox(stopped)  # a short epoch, and then the training ends without its epoch event
-    outbox.flush()
-    assert sent[4:] == [("event", stopped)]
+    outbox = training_process._Outbox(Pipe(), interval_s=0.2)
+    burst = [BatchEnded(0, step, 40, 1.0, {"loss": 1.0}) for step in range(1, 41)]
+    burst.append(EpochEnded(0, 3, 1.0, {"loss": 1.0}))
+    for event in burst:
+        outbox(event)
+    assert arrived.wait(10), "gathered events were not sent until the outbox closed"
+    lone = EpochEnded(1, 3, 1.0, {"loss": 0.5})
+    outbox(lone)
+    deadline = time.monotonic() + 10
+    while not any(lone in payload for _kind, payload in sent):
+        assert time.monotonic() < deadline, "a lone event was held back"
+        time.sleep(0.01)
+    outbox.close()
+    assert all(kind == "events" for kind, _payload in sent)
+    assert [e for _kind, payload in sent for e in payload] == [*burst, lone]  # once, in order
+    assert len(sent) <= 3  # the burst (in at most two, if a send fell inside it) and the lone one
