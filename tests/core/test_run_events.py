@@ -1,5 +1,6 @@
 import json
 import math
+import os
 from dataclasses import replace
 
 import pytest
@@ -91,3 +92,26 @@ def test_the_file_keeps_each_batch_event_without_its_earlier_batches(tmp_path):
     assert written == replace(chunk, earlier=())
     # A line that carries them (another writer) is read back whole.
     assert event_from_json(json.loads(event_to_line(chunk))) == chunk
+
+
+def test_the_writer_syncs_at_start_end_and_at_most_once_a_second_between(tmp_path,
+                                                                          monkeypatch):
+    """Readers on other machines see the run within a second; an fsync per short epoch
+    cost the training thread 0.7 % of its time."""
+    synced_lines: list[int] = []
+    path = tmp_path / "events.jsonl"
+    monkeypatch.setattr(os, "fsync", lambda fd: synced_lines.append(
+        len(path.read_text().splitlines())))
+    now = [0.0]
+    writer = EventFileWriter(path, clock=lambda: now[0])
+    writer(EVENTS[0])  # started: line 1
+    for epoch in range(25):  # epochs 0.1 s apart: lines 2-26
+        now[0] = 0.1 * (epoch + 1)
+        writer(EpochEnded(epoch, 25, 0.1, {"loss": 1.0}))
+        writer(BatchEnded(epoch + 1, 10, 10, 100.0, {"loss": 1.0}))  # batches never sync
+    writer(EVENTS[4])  # ended: the last line
+    lines = len(path.read_text().splitlines())
+    assert synced_lines[0] == 1 and synced_lines[-1] == lines
+    between = synced_lines[1:-1]
+    assert len(between) == 2  # at 1.0 s and 2.0 s (epochs 10 and 20)
+    assert all(line_count % 2 == 0 for line_count in between)  # right after an epoch's line
