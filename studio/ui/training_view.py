@@ -175,7 +175,8 @@ class TrainingView(QWidget):
         layout.addWidget(columns, 1)
 
         # Redraws come from a timer, never per event, one plot per tick, paced to a share of
-        # a core (``redraw_pacing``); progress and log lines are shown on the same ticks.
+        # a core (``redraw_pacing``); progress, the curves in words and log lines are shown on
+        # the same ticks (each change of a text repaints part of the window).
         self._pacer = RedrawPacer()
         #: The last tick's redraw: the plot, the CPU time of its data update, and its paint
         #: time before it (its paint comes on a later pass of the event loop).
@@ -183,6 +184,7 @@ class TrainingView(QWidget):
         self._next_plot = 0
         self._batch_progress: tuple[int, int, float | None] | None = None
         self._log_lines: list[str] = []  # not shown yet: see append_log
+        self._curves_text: str | None = None  # not shown yet: shown on the next tick
         self._timer = QTimer(self)
         self._timer.setInterval(FASTEST_MS)
         self._timer.timeout.connect(self._tick)
@@ -234,6 +236,7 @@ class TrainingView(QWidget):
         self.stop_button.setEnabled(running)
         self.settings.set_editable(not running)
         if not running:
+            self._show_curves_text()
             self._show_log()
             self.utilisation_monitor.stop()
             self.pause_button.blockSignals(True)
@@ -306,8 +309,7 @@ class TrainingView(QWidget):
                 values = ", ".join(f"{k} {v:.4f}" for k, v in event.test_logs.items())
                 self.append_log(f"On the test split (kept out of training): {values}.")
             self.utilisation_monitor.stop()
-            self._show_batch_progress()
-            self._show_log()
+            self._show_gathered()
             # The last points and the view fitted to the whole run, drawn by the ticks one
             # plot at a time at the fastest pace: all at once froze the window for 50-60 ms.
             for plot in self.plots():
@@ -332,6 +334,7 @@ class TrainingView(QWidget):
         self.utilisation_monitor.start()
         self._history, self._warned = [], set()
         self.create_plots()[1].set_metric(titles.get(event.metric, event.metric), event.metric)
+        self._curves_text = None
         self.curves_label.setText("Waiting for the first epoch…")
         self.progress.setValue(0)
         for note in event.device_notes:
@@ -359,8 +362,8 @@ class TrainingView(QWidget):
         if self.rate_plot is not None and "learning_rate" in logs:
             self.rate_plot.append("train", x, logs["learning_rate"])
         self._batch_progress = (event.epoch, self._steps, None)  # shown on the next tick
-        self.curves_label.setText(f"After epoch {x} of {event.epochs}: "
-                                  f"{loss_plot.summary_text()} {accuracy_plot.summary_text()}")
+        self._curves_text = (f"After epoch {x} of {event.epochs}: "
+                             f"{loss_plot.summary_text()} {accuracy_plot.summary_text()}")
         text = ", ".join(f"{k} {logs[k]:.4f}" for k in metric_columns([logs])
                          if k != "learning_rate")
         timing = "restored" if event.replayed else f"{event.seconds:.1f} s"
@@ -394,8 +397,7 @@ class TrainingView(QWidget):
 
     def redraw(self) -> None:
         """Show everything received so far, now."""
-        self._show_batch_progress()
-        self._show_log()
+        self._show_gathered()
         if not self.isVisible():
             return  # another tab is shown: draw when this one comes back
         for plot in self._paced_plots():
@@ -407,8 +409,7 @@ class TrainingView(QWidget):
         return [*self.plots(), *util]
 
     def _tick(self) -> None:
-        self._show_batch_progress()
-        self._show_log()
+        self._show_gathered()
         # The last tick's redraw cost its data update and that plot's paints since.
         cost = None
         if self._redrawn is not None:
@@ -431,6 +432,18 @@ class TrainingView(QWidget):
             waiting = self.isVisible() and any(plot.dirty for plot in plots)
             pace = FASTEST_MS if waiting else IDLE_INTERVAL_MS
         self._timer.setInterval(pace)
+
+    def _show_gathered(self) -> None:
+        """Show the progress, the curves in words and the log lines received since the
+        last tick."""
+        self._show_batch_progress()
+        self._show_curves_text()
+        self._show_log()
+
+    def _show_curves_text(self) -> None:
+        if self._curves_text is not None:
+            self.curves_label.setText(self._curves_text)
+            self._curves_text = None
 
     def _show_batch_progress(self) -> None:
         if self._batch_progress is not None:

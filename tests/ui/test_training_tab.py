@@ -198,7 +198,7 @@ def test_a_runs_end_is_drawn_by_the_ticks_one_plot_at_a_time(active_window):
 
 def test_an_epochs_log_line_and_progress_wait_for_a_tick_while_training(active_window):
     """Each change repaints the window; while training they are shown together on the paced
-    ticks. The curves in words (what a screen reader reads) follow each epoch at once."""
+    ticks, the curves in words too."""
     view = active_window.training
     view.set_running(True)
     view.on_event(TrainingStarted(epochs=2, steps_per_epoch=10, train_samples=320,
@@ -206,10 +206,11 @@ def test_an_epochs_log_line_and_progress_wait_for_a_tick_while_training(active_w
     view._tick()
     view.on_event(EpochEnded(0, 2, 0.4, {"loss": 0.9, "accuracy": 0.5, "val_loss": 1.0,
                                          "val_accuracy": 0.4}))
-    assert view.curves_label.text().startswith("After epoch 1 of 2")
+    assert view.curves_label.text() == "Waiting for the first epoch…"
     assert "Epoch 1/2: " not in view.log.toPlainText()
     assert view.progress.value() == 0
     view._tick()
+    assert view.curves_label.text().startswith("After epoch 1 of 2")
     assert "Epoch 1/2: " in view.log.toPlainText()
     assert view.progress.value() == 500
     view.append_log("Last words.")
