@@ -2,9 +2,10 @@
 
 This is the single entry point used by the training worker and by ``studio train``, so the
 window and the command line can never drift apart. With a run folder it also keeps the run
-safe: history after every epoch, its record at most once a second (``RECORD_EVERY_S``), both
-written off the training thread (``DeferredWrites``), checkpoints (last and best), and a Keras
-backup from which an interrupted run resumes with its optimizer state and whole history.
+safe: its history and its record, each written at most once a second (``FILES_EVERY_S``) and
+off the training thread (``DeferredWrites``), the history always before the backup of its
+epoch; checkpoints (last and best); and a Keras backup from which an interrupted run resumes
+with its optimizer state and whole history.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ from studio.ml.safety_files import BudgetedSaves, FiniteCheckpoint
 from studio.ml.summary import build_model
 from studio.ml.training import TrainingResult, compile_model, run_training
 
-#: The longest a running run's record lags behind its epochs (its history never does).
-RECORD_EVERY_S = 1.0
+#: The longest a running run's history and record lag behind its epochs (a crash loses no
+#: history that resuming needs: it is written before each backup).
+FILES_EVERY_S = 1.0
 
 #: The training engine: ``run_training`` (Keras ``fit``) or the multi-worker loop.
 Engine = Callable[..., TrainingResult]
@@ -162,7 +164,7 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
     events = EventFileWriter(run_dir / EVENTS_FILE)
     # Every worker of a cluster writes its backup after each epoch from inside Keras, with no
     # place to flush first: there the history is written at once.
-    files = DeferredWrites(background=not every_epoch)
+    files = DeferredWrites(background=not every_epoch, min_interval_s=FILES_EVERY_S)
 
     recorded_at = time.monotonic()
 
@@ -175,7 +177,7 @@ def _train_in_folder(project: Project, model: keras.Model, data: object, sink: E
                         lambda: write_history_csv(run_dir / HISTORY_FILE, history))
             # The record's progress is for the Runs table: at most once a second (resuming
             # reads the history and the backup, not this). Short epochs spent 1 % on it.
-            if time.monotonic() - recorded_at >= RECORD_EVERY_S:
+            if time.monotonic() - recorded_at >= FILES_EVERY_S:
                 progress = record.with_progress(len(rows), event.logs, event.epochs)
                 files.write(run_dir / RUN_FILE, lambda: write_run(run_dir, progress))
                 recorded_at = time.monotonic()

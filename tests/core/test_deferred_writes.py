@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,29 @@ def test_without_a_thread_each_write_is_done_at_once(tmp_path):
     writes.write(tmp_path / "a", _writer(log, "a", "1", tmp_path / "a"))
     assert log == [("a", threading.current_thread().name)]
     writes.close()
+
+
+def test_a_file_is_written_at_most_once_an_interval_and_flush_writes_it_now(tmp_path):
+    """Each write is work on the training's cores: the newest text of a file waits for its
+    interval, unless a flush asks for it."""
+    writes = DeferredWrites(min_interval_s=0.2)
+    log: list[tuple[str, str]] = []
+    path = tmp_path / "h"
+    try:
+        start = time.monotonic()
+        for number in range(30):  # 30 epochs' history within about 0.3 s
+            writes.write(path, _writer(log, str(number), str(number), path))
+            time.sleep(0.01)
+        queued_for = time.monotonic() - start
+        writes.flush()
+        flushed = len(log)
+        assert path.read_text() == "29"
+        assert flushed <= queued_for / 0.2 + 2, f"{flushed} writes in {queued_for:.2f} s"
+        writes.write(path, _writer(log, "late", "late", path))  # due in up to 0.2 s
+        deadline = time.monotonic() + 10
+        while path.read_text() != "late":  # written without a flush, once due
+            assert time.monotonic() < deadline, "a queued write never happened"
+            time.sleep(0.01)
+    finally:
+        writes.close()
+    assert [name for name, _ in log][-2:] == ["29", "late"]

@@ -1,8 +1,8 @@
 """A headless run killed with SIGKILL mid-epoch resumes: no epoch lost, none counted twice.
 
 Its epochs are short (0.2 s), so its safety files are written every few seconds rather than
-every epoch (``studio.ml.safety_files``): the kill comes after epochs that the history has
-and the backup has not, which the resumed run trains again, once.
+every epoch (``studio.ml.safety_files``), and its history once a second: the kill comes after
+epochs that the history has and the backup has not, which the resumed run trains again, once.
 """
 
 from __future__ import annotations
@@ -35,11 +35,14 @@ def test_sigkill_mid_epoch_then_the_same_command_resumes(tmp_path):
                "--epochs", str(EPOCHS), "--output", str(out)]
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 240
-    while (not resumable_epochs(out) or len(_rows(out / "history.csv")) < 3) \
+    # Until the history (written at most once a second) has epochs the backup has not.
+    while (not resumable_epochs(out) or len(_rows(out / "history.csv")) < 3
+           or len(_rows(out / "history.csv")) <= (resumable_epochs(out) or 0)) \
             and time.monotonic() < deadline:
         assert first.poll() is None, first.stderr.read().decode()[-2000:]
         time.sleep(0.02)
-    time.sleep(0.3)  # into the next epoch
+    # At once: epochs follow each other, so this is mid-epoch; waiting longer would let a
+    # backup (which brings the history only up to its own epoch) land before the kill.
     os.kill(first.pid, signal.SIGKILL)
     first.wait(30)
     first.stdout.close()

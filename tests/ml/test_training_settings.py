@@ -317,7 +317,7 @@ def test_the_run_record_follows_short_epochs_at_most_once_a_second(quick_project
     monkeypatch.setattr(session, "write_run", lambda folder, record: (
         written.append(record.epochs_completed), original(folder, record))[1])
     project = replace(quick_project, training=replace(quick_project.training, epochs=3))
-    monkeypatch.setattr(session, "RECORD_EVERY_S", 3600.0)
+    monkeypatch.setattr(session, "FILES_EVERY_S", 3600.0)
     train_project(project, lambda e: None, run_dir=tmp_path / "short")
     assert written == [0, 3], "the start and the end only"
     with open(tmp_path / "short" / "history.csv", newline="") as handle:
@@ -325,7 +325,7 @@ def test_the_run_record_follows_short_epochs_at_most_once_a_second(quick_project
     assert run_record.read_run(tmp_path / "short").epochs_completed == 3
 
     written.clear()
-    monkeypatch.setattr(session, "RECORD_EVERY_S", 0.0)
+    monkeypatch.setattr(session, "FILES_EVERY_S", 0.0)
     train_project(project, lambda e: None, run_dir=tmp_path / "long")
     # Every epoch once a second has passed; a record still queued gives way to a newer one
     # (DeferredWrites), and the last epoch's is written before the final record.
