@@ -34,7 +34,9 @@ The whole run is reported beside it, not judged: on these 12-epoch runs of about
 0.3-0.4 s are one-off work that a plain script does not do, which a longer run spreads
 thinner: a fresh process's first epoch ends about 0.1 s later, the last checkpoint and the
 run's record take about 0.1 s after the last epoch, and the window waits for the process to
-exit and loads the trained model (about 0.1 s).
+exit and loads the trained model (about 0.1 s). Also reported, not judged: the median of each
+round's ratio (a studio run against the plain run just before it), which a slow spell of the
+shared machine moves less, and each side's middle half of runs, which shows such a spell.
 
 **UI stall.** A 10 ms precise ``QTimer`` on the UI thread from just before ``train()`` to
 ``training_finished`` of one studio run of ``EPOCHS`` epochs; the gaps between its ticks are
@@ -71,10 +73,11 @@ GOAL_RATIO = 0.97
 GOAL_STALL_MS = 50.0
 GOAL_GROWTH_MB = 100.0
 # On this shared machine a plain fit's own speed moves by up to a third from one run to the
-# next; with 7 rounds of 8 epochs the ratio of the medians went from 0.82x to 0.95x between
-# back-to-back runs of this benchmark on one commit. More and longer runs narrow that.
+# next, for minutes at a time; with 7 rounds of 8 epochs the ratio of the medians went from
+# 0.82x to 0.95x between back-to-back runs of this benchmark on one commit. More and longer
+# runs narrow that; each side's spread is printed so that a noisy run shows as one.
 EPOCHS = 12
-ROUNDS = 11  # timed runs of each side, after one warm-up run of each
+ROUNDS = 15  # timed runs of each side, after one warm-up run of each
 TICK_MS = 10
 MEMORY_RUNS = 20
 MEMORY_EPOCHS = 1
@@ -324,6 +327,11 @@ def _set_epochs(app: Any, window: Any, epochs: int) -> None:
     _wait(app, lambda: window.can_train()[0], 60, "the model summary after an edit")
 
 
+def _middle_half(values: list[float]) -> tuple[float, float]:
+    """The first and third quartiles (nearest rank)."""
+    return _percentile(values, 25), _percentile(values, 75)
+
+
 def _percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -401,8 +409,13 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
 
     def side(runs: list[_Run], rate: float, epoch_rate: float) -> str:
         seconds = statistics.median(r.seconds for r in runs)
+        low, high = _middle_half([r.epoch_rate for r in runs])
         return (f"{rate:,.0f} samples/s ({seconds:.2f} s per run, median of {len(runs)}); "
-                f"epochs 2-{EPOCHS}: {epoch_rate:,.0f} samples/s")
+                f"epochs 2-{EPOCHS}: {epoch_rate:,.0f} samples/s (middle half of the runs "
+                f"{low:,.0f}-{high:,.0f})")
+
+    paired = statistics.median(s.epoch_rate / p.epoch_rate for s, p in zip(studio, plain,
+                                                                          strict=True))
 
     label = f"default model, {samples:,} samples, batch 32, {EPOCHS} epochs"
     return [
@@ -413,6 +426,8 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
         (f"studio / plain training throughput (epochs 2-{EPOCHS})",
          f"{epoch_ratio:.2f}x (medians of {ROUNDS} interleaved runs each)",
          f">= {GOAL_RATIO:.2f}x", "met" if epoch_ratio >= GOAL_RATIO else "MISSED"),
+        (f"studio / plain, each round's pair of runs (epochs 2-{EPOCHS})",
+         f"{paired:.2f}x (median of {ROUNDS} ratios)", "—", "—"),
         ("studio / plain, whole run (start to the model in the window)",
          f"{ratio:.2f}x", "—", "—"),
         (f"UI stall during training ({TICK_MS} ms timer, one {EPOCHS}-epoch run)",
