@@ -6,10 +6,10 @@ and ``run.json`` once a second, took about 1.4 ms of each 130 ms epoch of the di
 two cores, on the training thread. Here a write is queued per file; a newer write for a file
 replaces one still waiting, since only the newest text matters. A file is written at most once
 every ``min_interval_s``: the thread's work on the two cores slowed the training too (0.5 ms an
-epoch when every epoch's history was written). ``flush`` writes what waits at once, and waits
-until every queued write is done: before a run's safety files are written (resuming needs an epoch's
-history row on disk no later than its backup) and before a run's final record. A write that
-failed raises its error in the caller's thread, at its next ``write``, ``flush`` or ``close``.
+epoch when every epoch's history was written). ``flush`` writes what waits at once and waits
+until it is done: before a run's safety files are written (resuming needs an epoch's history
+row on disk no later than its backup) and before a run's final record. A write that failed
+raises its error in the caller's thread, at its next ``write``, ``flush`` or ``close``.
 
 ``background=False`` writes at once, in the caller's thread (a multi-worker run writes its
 backup after every epoch, where Keras gives no place to flush first).
