@@ -29,7 +29,9 @@ class TrainingStopped(Exception):
 class StudioCallback(keras.callbacks.Callback):
     """Forward batch and epoch logs to ``sink``; obey ``control``'s stop and pause."""
 
-    #: Keras may call the batch-end hook on its callback threads (see on_train_batch_end).
+    #: Keras may call the batch-end hook on its callback threads where the backend is
+    #: thread-safe; TensorFlow's is not (``IS_THREAD_SAFE``), so there it runs on the
+    #: training thread, as a plain ``fit``'s hooks do.
     async_safe = True
 
     def __init__(self, sink: EventSink, control: TrainingControl, *, epochs: int,
@@ -64,7 +66,7 @@ class StudioCallback(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None:
         # Pause and stop are obeyed here, on the training loop's own thread: the batch-end
-        # hook below runs on Keras' callback threads (``async_safe``).
+        # hook below may run on Keras' callback threads (``async_safe``).
         control = self._control
         if control.paused or control.stop_requested:
             self._send_unsent()  # the curve holds every batch up to the pause or the stop
@@ -80,9 +82,10 @@ class StudioCallback(keras.callbacks.Callback):
             raise TrainingStopped
 
     def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
-        """May run on a Keras callback thread (where the backend allows it), so the training
-        loop need not wait for the logs; keeps every batch's logs and sends them together
-        at most ``max_batch_events_per_second`` times a second, and at each epoch's end."""
+        """May run on a Keras callback thread (where the backend allows it; not with
+        TensorFlow), so the training loop need not wait for the logs; keeps every batch's
+        logs and sends them together at most ``max_batch_events_per_second`` times a second,
+        and at each epoch's end."""
         now = time.perf_counter()
         with self._send_lock:
             self._unsent.append((batch + 1, _floats(logs)))

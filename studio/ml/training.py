@@ -215,8 +215,9 @@ def training_callbacks(config: TrainingConfig, data: LoadedData, log_dir: Path |
     """Order matters: metrics first (they add logs), then what reads the logs."""
     task = data.info.task
     stop_on_nan = keras.callbacks.TerminateOnNaN()
-    # Its check may run on Keras' callback threads: the loop then never waits each batch for
-    # the loss to come back from the device (it stops within a batch or two of a NaN).
+    # Its check may run on Keras' callback threads where the backend allows it (not with
+    # TensorFlow's): the loop then never waits each batch for the loss to come back from the
+    # device (it stops within a batch or two of a NaN).
     stop_on_nan.async_safe = True
     callbacks: list[keras.callbacks.Callback] = [stop_on_nan]
     extra = tuple(m for m in config.metrics_for(task) if m not in ("mse", "rmse"))
