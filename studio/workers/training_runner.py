@@ -3,7 +3,10 @@
 Each training runs in a child process (``studio.ml.training_process``) watched from a QThread,
 so that the window keeps its interpreter to itself and every run's memory returns when it
 ends. Where a platform cannot fork from a server (Windows), or a test must reach into the
-engine, ``SEPARATE_PROCESS`` is False and the training runs on the QThread itself.
+engine, ``SEPARATE_PROCESS`` is False and the training runs on the QThread itself. Where a
+training process cannot be started (a fork server that fails to start, or a child that dies
+before it reports anything), that run and every later one train on the QThread instead, and
+the log says why: slower and less smooth, but the user can still train.
 
 Training events cross to the UI as queued signals (already throttled at the source). The
 public ``finished`` and ``failed`` signals are emitted only after the thread has ended, so a
@@ -13,6 +16,7 @@ listener may start the next run or quit at once.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import tempfile
 import threading
@@ -25,6 +29,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from studio.core.control import TrainingControl
 from studio.core.devices import MemoryPolicy
 from studio.core.errors import OutOfMemory, StudioError
+from studio.core.events import TrainingEvent, TrainingStarted
 from studio.core.project import Project
 from studio.core.run_record import MODEL_FILE
 from studio.ml import training_process
@@ -34,6 +39,15 @@ from studio.workers.worker_thread import WorkerThread
 SEPARATE_PROCESS = training_process.available()
 #: How long closing the window waits for a stopped child to save and exit before killing it.
 STOP_GRACE_S = 60.0
+
+
+class _NoTrainingProcess(Exception):
+    """A training process could not be started, or ended before it reported anything."""
+
+
+#: Why training processes could not be used in this session (None: they work, as far as is
+#: known). Once set, every training runs on its QThread.
+_process_failure: str | None = None
 
 
 class _TrainingWorker(QObject):
@@ -86,8 +100,25 @@ class _TrainingWorker(QObject):
         # Applied right before the first training, while TensorFlow has not yet
         # initialised the GPUs; afterwards TensorFlow refuses the change.
         self.memory_policy_applied.emit(apply_memory_policy(self._memory_policy), False)
-        return "finished", train_project(self._project, self.training_event.emit,
-                                         self._control, self._run_dir)
+        return "finished", train_project(self._project, self._sink(), self._control,
+                                         self._run_dir)
+
+    def _sink(self) -> Any:
+        """Where this thread's training sends its events: the signal, with the note that
+        training processes failed on the start of each run where they did."""
+        failure = _process_failure if SEPARATE_PROCESS else None
+        if failure is None:
+            return self.training_event.emit
+        note = ("This training runs inside the window's own process, which makes it slower "
+                f"and the window less smooth: a training process could not be started "
+                f"({failure}). Restart the studio to try again.")
+
+        def sink(event: TrainingEvent) -> None:
+            if isinstance(event, TrainingStarted):
+                event = dataclasses.replace(event, device_notes=(*event.device_notes, note))
+            self.training_event.emit(event)
+
+        return sink
 
 
 class _ProcessWorker(_TrainingWorker):
@@ -101,6 +132,7 @@ class _ProcessWorker(_TrainingWorker):
         self._process: training_process.TrainingProcess | None = None
         self._pending: list[tuple[Any, ...]] = []  # commands given before the child started
         self._killed = False  # the child is to end, or has ended: commands are dropped
+        self._stopped_now = False  # ended the hard way (``stop_now``)
 
     def command(self, *message: Any) -> None:
         with self._lock:
@@ -111,7 +143,7 @@ class _ProcessWorker(_TrainingWorker):
 
     def stop_now(self) -> None:
         with self._lock:
-            self._killed = True
+            self._killed = self._stopped_now = True
             if self._process is not None:
                 self._process.kill()
 
@@ -122,12 +154,20 @@ class _ProcessWorker(_TrainingWorker):
         assert run_dir is not None
         try:
             return self._watch(run_dir)
+        except _NoTrainingProcess as error:
+            global _process_failure
+            _process_failure = str(error)
+            return super()._train()  # the run folder is as the child found it: untouched
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
 
     def _watch(self, run_dir: Path) -> tuple[str, Any]:
-        process = training_process.take(self._memory_policy)
+        try:
+            process = training_process.take(self._memory_policy)
+        except Exception as error:  # the fork server did not start, or would not fork
+            raise _NoTrainingProcess(f"{type(error).__name__}: {error}") from error
+        heard = False  # whether the child has reported anything
         try:
             process.train(self._project, run_dir)
             with self._lock:
@@ -139,6 +179,7 @@ class _ProcessWorker(_TrainingWorker):
             self.process_started.emit(process.pid)
             outcome: tuple[str, Any] | None = None
             for kind, payload in process.messages():
+                heard = True
                 if kind == "event":
                     self.training_event.emit(payload)
                 elif kind == "memory_policy":
@@ -152,6 +193,9 @@ class _ProcessWorker(_TrainingWorker):
             with self._lock:  # no command may reach pipes that are closing
                 self._process, self._killed = None, True
             code = process.wait()
+        if not heard and not self._stopped_now and not self.shutting_down:
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            raise _NoTrainingProcess(f"it ended at once, with {how}")
         try:
             return self._outcome(outcome, code, run_dir)
         finally:
@@ -211,7 +255,8 @@ class TrainingRunner(QObject):
         if self.running:
             raise RuntimeError("A training is already running.")
         self._control = TrainingControl()
-        kind = _ProcessWorker if SEPARATE_PROCESS else _TrainingWorker
+        kind = _ProcessWorker if SEPARATE_PROCESS and _process_failure is None else (
+            _TrainingWorker)
         worker = kind(project, self._control, memory_policy or MemoryPolicy(), run_dir)
         worker.training_event.connect(self.training_event)
         worker.memory_policy_applied.connect(self.memory_policy_applied)
@@ -222,7 +267,7 @@ class TrainingRunner(QObject):
     def prepare(self, memory_policy: MemoryPolicy) -> None:
         """Start warming up a process for the next training, in the background (it waits
         for the fork server's imports the first time)."""
-        if SEPARATE_PROCESS and not self.running:
+        if SEPARATE_PROCESS and _process_failure is None and not self.running:
             threading.Thread(target=training_process.prepare_spare, args=(memory_policy,),
                              name="studio-prepare-training", daemon=True).start()
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
+import pytest
 from PySide6.QtCore import QThread
 
 from studio.core.defaults import default_project
 from studio.core.events import BatchEnded, EpochEnded, TrainingStarted
 from studio.core.project import Project
 from studio.core.training_config import TrainingConfig
+from studio.ml import training_process
+from studio.workers import training_runner
 from studio.workers.training_runner import TrainingRunner
 
 
@@ -95,3 +99,39 @@ def test_garbage_is_collected_only_when_no_training_runs(qtbot):
         runner.start(_quick(1))
     assert seen and not any(seen), "no automatic collection while TensorFlow traces"
     assert gc.isenabled()
+
+
+def _exit_at_once(*_args):
+    """A training child that dies before it reports anything (a broken installation)."""
+    os._exit(7)
+
+
+@pytest.mark.skipif(not training_runner.SEPARATE_PROCESS, reason="no training processes here")
+@pytest.mark.parametrize("failure", ["fork server", "child"])
+def test_without_a_training_process_runs_train_on_the_thread_and_say_why(
+        qtbot, monkeypatch, failure):
+    monkeypatch.setattr(training_runner, "_process_failure", None)
+    asked = []
+
+    def take(memory_policy):
+        asked.append(memory_policy)
+        if failure == "fork server":
+            raise OSError("the fork server did not start")
+        return training_process.TrainingProcess(memory_policy, target=_exit_at_once)
+
+    monkeypatch.setattr(training_process, "take", take)
+    monkeypatch.setattr(training_process, "prepare_spare", lambda memory_policy: None)
+    runner = TrainingRunner()
+    for run in range(2):
+        started = []
+        runner.training_event.connect(
+            lambda event, started=started: started.append(event)
+            if isinstance(event, TrainingStarted) else None)
+        with qtbot.waitSignal(runner.finished, timeout=60000) as finished:
+            runner.start(_quick(epochs=1))
+        assert finished.args[0].epochs_completed == 1, f"run {run + 1}"
+        [note] = started[0].device_notes
+        reason = ("OSError: the fork server did not start" if failure == "fork server"
+                  else "it ended at once, with exit code 7")
+        assert "window's own process" in note and reason in note, note
+    assert len(asked) == 1, "after a failure, later runs go straight to the thread"
