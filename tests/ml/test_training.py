@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 from dataclasses import replace
 
@@ -45,16 +44,20 @@ def test_every_batch_reaches_the_sink_in_a_few_events_a_second(quick_project):
 
     project = replace(quick_project, training=replace(quick_project.training, epochs=3,
                                                       batch_size=8))
+    start = time.perf_counter()
     train_project(project, sink)
+    elapsed = time.perf_counter() - start
     steps = events[0][1].steps_per_epoch
     for epoch in range(3):
         sent = [e for _, e in events if e.epoch == epoch]
         got = [step for e in sent for step, _ in (*e.earlier, (e.step, e.logs))]
         assert got == list(range(1, steps + 1)), f"epoch {epoch}"
         assert all(isinstance(logs["loss"], float) for e in sent for _, logs in e.earlier)
-    gaps = [b - a for (a, _), (b, eb) in itertools.pairwise(events)
-            if eb.step < eb.steps_per_epoch and eb.step > 1]
-    assert len(events) < 3 * steps / 2 and all(gap >= 0.19 for gap in gaps), gaps
+    # Counted, not timed one by one: the callback spaces its sends by its own clock, and a
+    # busy machine may delay one delivery to the sink more than the next.
+    within = [e for _, e in events if e.step < e.steps_per_epoch]
+    assert len(events) < 3 * steps / 2, len(events)
+    assert len(within) <= elapsed / 0.2 + 1, (len(within), elapsed)
 
 
 def test_stop_ends_within_one_batch_and_keeps_the_model(quick_project):
