@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
@@ -41,6 +42,13 @@ def _shoot_all(app: QApplication, runs: str) -> int:
         window.grab().save(str(OUT / name))
         print("wrote", OUT / name)
 
+    def shoot_then(name: str, next_step: Callable[[], object]) -> Callable[[], None]:
+        """A timer's step: the screenshot, then what comes next."""
+        def step() -> None:
+            shoot(name)
+            next_step()
+        return step
+
     def when_ready() -> None:
         if not window.can_train()[0]:
             QTimer.singleShot(200, when_ready)
@@ -61,7 +69,7 @@ def _shoot_all(app: QApplication, runs: str) -> int:
         def runs() -> None:
             window.tabs.setCurrentWidget(window.runs)
             window.runs.select_rows(list(range(window.runs.table.rowCount())))
-            QTimer.singleShot(300, lambda: (shoot("runs.png"), window.close()))
+            QTimer.singleShot(300, shoot_then("runs.png", window.close))
 
         def evaluated(_report: object) -> None:
             results = window.evaluation.evaluation
@@ -71,7 +79,7 @@ def _shoot_all(app: QApplication, runs: str) -> int:
                          if t != p]
                 if wrong:
                     window.evaluation.choose_cell(*wrong[0])
-            QTimer.singleShot(500, lambda: (shoot("evaluate.png"), runs()))
+            QTimer.singleShot(500, shoot_then("evaluate.png", runs))
 
         def evaluate() -> None:
             window.tabs.setCurrentWidget(window.evaluate_tab)
@@ -80,9 +88,9 @@ def _shoot_all(app: QApplication, runs: str) -> int:
 
         def devices() -> None:
             window.tabs.setCurrentWidget(window.devices)
-            QTimer.singleShot(300, lambda: (shoot("devices.png"), evaluate()))
+            QTimer.singleShot(300, shoot_then("devices.png", evaluate))
 
-        QTimer.singleShot(300, lambda: (shoot("training.png"), devices()))
+        QTimer.singleShot(300, shoot_then("training.png", devices))
 
     window.training_finished.connect(finished)
     QTimer.singleShot(0, when_ready)
