@@ -14,7 +14,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,8 +43,10 @@ def event_to_line(event: TrainingEvent, now: float | None = None) -> str:
     """One JSON object and a newline; ``time`` is the wall clock when it was written."""
     data: dict[str, Any] = {"type": _NAMES[type(event)],
                             "time": round(time.time() if now is None else now, 3)}
-    for key, value in asdict(event).items():
-        data[key] = list(value) if isinstance(value, tuple) else value
+    # The fields as they are (JSON writes tuples as lists): ``asdict`` would deep-copy every
+    # batch's logs first, on the training thread.
+    for field in fields(event):
+        data[field.name] = getattr(event, field.name)
     return json.dumps(data, separators=(",", ":")) + "\n"
 
 
