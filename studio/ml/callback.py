@@ -119,7 +119,8 @@ class StudioCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         values = _floats(logs)
-        values["learning_rate"] = float(self.model.optimizer.learning_rate)  # 15 us, not 55
+        values["learning_rate"] = float(keras.ops.convert_to_numpy(
+            self.model.optimizer.learning_rate))
         self.history.append(values)
         self._sink(EpochEnded(epoch, self._epochs, time.perf_counter() - self._epoch_start,
                               values))
