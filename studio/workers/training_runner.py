@@ -104,8 +104,8 @@ class _TrainingWorker(QObject):
                                          self._run_dir)
 
     def _sink(self) -> Any:
-        """Where this thread's training sends its events: the signal, with the note that
-        training processes failed on the start of each run where they did."""
+        """Where this thread's training sends its events: the signal. Where training
+        processes could not be started, each run's start also carries a note saying so."""
         failure = _process_failure if SEPARATE_PROCESS else None
         if failure is None:
             return self.training_event.emit
