@@ -106,7 +106,7 @@ class _TrainingWorker(QObject):
     def _sink(self) -> Any:
         """Where this thread's training sends its events: the signal. Where training
         processes could not be started, each run's start also carries a note saying so."""
-        failure = _process_failure if SEPARATE_PROCESS else None
+        failure = _process_failure
         if failure is None:
             return self.training_event.emit
         note = ("This training runs inside the window's own process, which makes it slower "
@@ -194,8 +194,7 @@ class _ProcessWorker(_TrainingWorker):
                 self._process, self._killed = None, True
             code = process.wait()
         if not heard and not self._stopped_now and not self.shutting_down:
-            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            raise _NoTrainingProcess(f"it ended at once, with {how}")
+            raise _NoTrainingProcess(f"it ended at once, with {_exit_in_words(code)}")
         try:
             return self._outcome(outcome, code, run_dir)
         finally:
@@ -209,10 +208,10 @@ class _ProcessWorker(_TrainingWorker):
     def _outcome(outcome: tuple[str, Any] | None, code: int | None, run_dir: Path
                  ) -> tuple[str, Any]:
         if outcome is None:
-            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             return "failed", (
-                f"The training process ended unexpectedly ({how}). What it finished is kept "
-                f"in {run_dir}: train again to resume from its last saved epoch.", "")
+                f"The training process ended unexpectedly ({_exit_in_words(code)}). What it "
+                f"finished is kept in {run_dir}: train again to resume from its last saved "
+                "epoch.", "")
         kind, payload = outcome
         if kind != "finished":
             return outcome
@@ -220,6 +219,11 @@ class _ProcessWorker(_TrainingWorker):
         from studio.ml.training import TrainingResult
 
         return "finished", TrainingResult(load_keras(run_dir / MODEL_FILE), **payload)
+
+
+def _exit_in_words(code: int | None) -> str:
+    """A child's exit status as the messages say it: "signal 9", "exit code 1"."""
+    return f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
 
 
 class TrainingRunner(QObject):
@@ -255,8 +259,8 @@ class TrainingRunner(QObject):
         if self.running:
             raise RuntimeError("A training is already running.")
         self._control = TrainingControl()
-        kind = _ProcessWorker if SEPARATE_PROCESS and _process_failure is None else (
-            _TrainingWorker)
+        own_process = SEPARATE_PROCESS and _process_failure is None
+        kind = _ProcessWorker if own_process else _TrainingWorker
         worker = kind(project, self._control, memory_policy or MemoryPolicy(), run_dir)
         worker.training_event.connect(self.training_event)
         worker.memory_policy_applied.connect(self.memory_policy_applied)
