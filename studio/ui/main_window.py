@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self.devices = DeviceView(self.settings, self.document)
         self.batch_dialog: BatchProbeDialog | None = None
         self._train_when_ready = False  # set by "retry with a smaller batch"
+        self._closing = False  # set once a close has been accepted
         self.runs = RunsView(lambda: self.runs_root)
         self.evaluation = EvaluationView()
         self.try_model = TryModelView()
@@ -595,6 +596,8 @@ class MainWindow(QMainWindow):
 
     # ----- training ------------------------------------------------------------------------
     def can_train(self) -> tuple[bool, str]:
+        if self._closing:
+            return False, "The studio is closing."
         if self.runner.running:
             return False, ""
         if self.evaluator.running:
@@ -947,11 +950,16 @@ class MainWindow(QMainWindow):
         box.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Offer to save, then stop a running training and the ML thread."""
-        if not self.confirm_discard("quit"):
+        """Offer to save, then stop a running training and the ML thread. The window keeps
+        painting while a stopped training saves; a second close meanwhile is ignored."""
+        if self._closing or not self.confirm_discard("quit"):
             event.ignore()
             return
+        self._closing = True  # nothing new starts from here (``can_train``)
         self.session.close()  # keeps the layout; no recovery file after a clean close
+        if self.runner.running:
+            self.statusBar().showMessage("Stopping the training and saving what it has "
+                                         "learned…")
         self.shutdown_workers()
         event.accept()
 

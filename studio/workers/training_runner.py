@@ -24,7 +24,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
 
 from studio.core.control import TrainingControl
 from studio.core.devices import MemoryPolicy
@@ -296,16 +296,34 @@ class TrainingRunner(QObject):
         self._command("stop")
 
     def stop_and_wait(self) -> None:
-        """Stop and block until the thread has ended (used when the window closes); a child
-        process that has not saved and exited within ``STOP_GRACE_S`` is killed."""
+        """Stop and wait until the thread has ended (used when the window closes). Qt's event
+        loop runs meanwhile, holding user input back, so the window keeps painting while a
+        stopped child saves what it learned (seconds, for a large model). A child that has
+        not saved and exited within ``STOP_GRACE_S`` is killed."""
         if not self.running:
             return
         if self._worker is not None:
             self._worker.shutting_down = True
         self.stop()
-        if not self._job.wait(int(STOP_GRACE_S * 1000)) and self._worker is not None:
+        if not self._wait_with_events(STOP_GRACE_S) and self._worker is not None:
             self._worker.stop_now()
-            self._job.wait()  # the worker quits its thread once training returns
+        self._job.wait()  # at once, unless the child had to be killed
+
+    def _wait_with_events(self, seconds: float) -> bool:
+        """Run the event loop, without user input, until the thread ends or ``seconds`` have
+        passed; whether it has ended."""
+        loop = QEventLoop()
+        timer = QTimer(singleShot=True, interval=int(seconds * 1000))
+        timer.timeout.connect(loop.quit)
+        self._job.ended.connect(loop.quit)
+        try:
+            if self.running:
+                timer.start()
+                loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        finally:
+            self._job.ended.disconnect(loop.quit)
+            timer.stop()
+        return not self.running
 
     def _command(self, *message: Any) -> None:
         if self.running and self._worker is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QSplitter
 
 from studio.core.model_spec import LayerSpec
@@ -171,8 +171,17 @@ def test_close_during_training_stops_the_worker(qtbot):
     qtbot.waitUntil(lambda: window.can_train()[0], timeout=60000)
     window.train()
     qtbot.waitUntil(lambda: window.training.loss_plot.point_count("batch") > 0, timeout=60000)
+    # While the stopped training saves what it learned, the window's event loop keeps
+    # running (it paints, and says why it waits): a timer on it fires.
+    ticks = []
+    timer = QTimer(interval=5)
+    timer.timeout.connect(lambda: ticks.append(window.statusBar().currentMessage()))
+    timer.start()
     window.close()
+    timer.stop()
     assert not window.runner.running
+    assert ticks and ticks[-1].startswith("Stopping the training and saving"), ticks
+    assert not window.can_train()[0]  # nothing new starts once the close was accepted
 
 
 def test_one_click_fix_for_the_output_layer(window, qtbot):
