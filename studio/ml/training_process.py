@@ -14,7 +14,7 @@ a tiny fit, then waits for its training (``take``). It runs at the window's prio
 
 A child sends ``("memory_policy", results)``, then ``("events", (TrainingEvent, ...))``
 messages, a few a second (each message wakes the window's process, and every wake costs the
-training on two cores; ``messages`` gives the events one by one), and finally one outcome:
+training on two cores), and finally one outcome:
 - ``("finished", fields)``: a ``TrainingResult`` without its model; the model is in the run
   folder;
 - ``("failed", (message, details))``;
@@ -116,18 +116,13 @@ class TrainingProcess:
             self._commands.send(message)
 
     def messages(self) -> Any:
-        """The child's messages, as they come, until it exits (blocks between them); the
-        events of an ``"events"`` message one by one, as ``"event"`` messages."""
+        """The child's messages, as they come, until it exits (blocks between them). An
+        ``"events"`` message carries the events gathered since the last one, in order."""
         while True:
             try:
-                kind, payload = self._messages.recv()
+                yield self._messages.recv()
             except (EOFError, OSError):
                 return
-            if kind == "events":
-                for event in payload:
-                    yield "event", event
-            else:
-                yield kind, payload
 
     def wait(self) -> int | None:
         """Wait for the exit; the exit code (negative: killed by that signal)."""

@@ -8,7 +8,9 @@ training process cannot be started (a fork server that fails to start, or a chil
 before it reports anything), that run and every later one train on the QThread instead, and
 the log says why: slower and less smooth, but the user can still train.
 
-Training events cross to the UI as queued signals (already throttled at the source). The
+Training events cross to the UI thread as one queued signal per message of the training
+process (already throttled at the source), and ``training_event`` gives them one by one there:
+a signal per event woke the UI thread 14 times a second during a run, one per message 4. The
 public ``finished`` and ``failed`` signals are emitted only after the thread has ended, so a
 listener may start the next run or quit at once.
 """
@@ -58,7 +60,9 @@ class _TrainingWorker(QObject):
     lock is needed.
     """
 
-    training_event = Signal(object)
+    #: The events that arrived together, in order: one queued signal (one wake of the UI
+    #: thread) for each message of a training process, not for each event.
+    training_events = Signal(object)
     memory_policy_applied = Signal(object, bool)  # see TrainingRunner
     process_started = Signal(int)  # the training's own process id
 
@@ -108,7 +112,7 @@ class _TrainingWorker(QObject):
         processes could not be started, each run's start also carries a note saying so."""
         failure = _process_failure
         if failure is None:
-            return self.training_event.emit
+            return lambda event: self.training_events.emit((event,))
         note = ("This training runs inside the window's own process, which makes it slower "
                 f"and the window less smooth: a training process could not be started "
                 f"({failure}). Restart the studio to try again.")
@@ -116,7 +120,7 @@ class _TrainingWorker(QObject):
         def sink(event: TrainingEvent) -> None:
             if isinstance(event, TrainingStarted):
                 event = dataclasses.replace(event, device_notes=(*event.device_notes, note))
-            self.training_event.emit(event)
+            self.training_events.emit((event,))
 
         return sink
 
@@ -180,8 +184,8 @@ class _ProcessWorker(_TrainingWorker):
             outcome: tuple[str, Any] | None = None
             for kind, payload in process.messages():
                 heard = True
-                if kind == "event":
-                    self.training_event.emit(payload)
+                if kind == "events":
+                    self.training_events.emit(payload)
                 elif kind == "memory_policy":
                     self.memory_policy_applied.emit(payload, True)
                 else:
@@ -262,11 +266,16 @@ class TrainingRunner(QObject):
         own_process = SEPARATE_PROCESS and _process_failure is None
         kind = _ProcessWorker if own_process else _TrainingWorker
         worker = kind(project, self._control, memory_policy or MemoryPolicy(), run_dir)
-        worker.training_event.connect(self.training_event)
+        worker.training_events.connect(self._relay)
         worker.memory_policy_applied.connect(self.memory_policy_applied)
         worker.process_started.connect(self.process_started)
         self._worker = worker
         self._job.start(worker, "studio-training")
+
+    @Slot(object)
+    def _relay(self, events: tuple[TrainingEvent, ...]) -> None:
+        for event in events:
+            self.training_event.emit(event)
 
     def prepare(self, memory_policy: MemoryPolicy) -> None:
         """Start warming up a process for the next training, in the background (it waits

@@ -40,10 +40,11 @@ def _start(project, run_dir, **options):
 def _collect(process: TrainingProcess, on_event=None):
     events, other = [], []
     for kind, payload in process.messages():
-        if kind == "event":
-            events.append(payload)
-            if on_event is not None:
-                on_event(payload)
+        if kind == "events":
+            for event in payload:
+                events.append(event)
+                if on_event is not None:
+                    on_event(event)
         else:
             other.append((kind, payload))
     return events, other, process.wait()
@@ -141,7 +142,7 @@ def test_a_child_whose_window_is_killed_ends_and_leaves_a_run_to_resume(tmp_path
         process = TrainingProcess(MemoryPolicy())
         process.train(project, Path({str(tmp_path)!r}))
         for kind, payload in process.messages():
-            if kind == "event" and isinstance(payload, EpochEnded) and \
+            if kind == "events" and any(isinstance(e, EpochEnded) for e in payload) and \
                     resumable_epochs(Path({str(tmp_path)!r})):
                 os.kill(os.getpid(), signal.SIGKILL)
     """)
