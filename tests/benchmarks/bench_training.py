@@ -21,12 +21,14 @@ of consecutive epochs from epoch 2 on (plain: a callback's clock in the child; s
 time the training process wrote with each epoch's line of the run's ``events.jsonl``, to the
 millisecond, which the window's event loop cannot delay or bunch up). The studio keeps one
 training process in reserve, which warms up as a run ends (a second of CPU); before each
-plain run the benchmark waits until it has, so that neither side's work lands in the other's
-time. The studio's own
+run of either side the benchmark waits until it has, and until the window's process is quiet
+(after a run it readies the trained model for its Try tab), so that neither side's work lands
+in the other's time. The studio's own
 ``BatchEnded.samples_per_second`` is not used: it leaves out validation and everything
 between epochs. One warm-up run of each is not counted (the window's first run also imports
 the training modules); the window has loaded TensorFlow (``can_train()``) before anything is
-timed. Then plain and studio runs alternate, ``ROUNDS`` of each.
+timed. Then ``ROUNDS`` rounds of one plain and one studio run, the plain run first in every
+other round, so that whatever the run before leaves behind falls on both sides alike.
 
 The goal (training throughput at least 0.97x a plain script's ``fit``) is judged on the
 second figure, the ratio of the medians of epochs 2 on: that is the training's throughput.
@@ -77,7 +79,7 @@ GOAL_GROWTH_MB = 100.0
 # 0.82x to 0.95x between back-to-back runs of this benchmark on one commit. More and longer
 # runs narrow that; each side's spread is printed so that a noisy run shows as one.
 EPOCHS = 12
-ROUNDS = 15  # timed runs of each side, after one warm-up run of each
+ROUNDS = 20  # timed runs of each side, after one warm-up run of each
 TICK_MS = 10
 MEMORY_RUNS = 20
 MEMORY_EPOCHS = 1
@@ -213,6 +215,19 @@ def _wait(app: Any, condition: Callable[[], bool], timeout_s: float, what: str) 
             raise TimeoutError(f"gave up waiting: {what}")
         app.processEvents()
         time.sleep(0.01)
+
+
+def _wait_quiet(app: Any, timeout_s: float) -> None:
+    """Process events until this process has used under 5 % of a core for 0.2 s."""
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        start_cpu, start = time.process_time(), time.perf_counter()
+        while time.perf_counter() - start < 0.2:
+            app.processEvents()
+            time.sleep(0.01)
+        if time.process_time() - start_cpu < 0.05 * (time.perf_counter() - start):
+            return
+    raise TimeoutError("gave up waiting: the window's process to be quiet")
 
 
 def _studio_run(window: Any, ticks: _Ticks | None = None) -> _Run:
@@ -363,19 +378,24 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
         child.wait_ready()
 
         def studio_idle() -> None:
-            """The studio warms its next training process up as a run ends: wait for that,
-            so that it does not land in the plain script's time."""
+            """The studio warms its next training process up as a run ends, and readies the
+            trained model for its Try tab: wait for both, so that neither lands in the next
+            run's time."""
             if training_runner.SEPARATE_PROCESS:
                 _wait(app, training_process.spare_ready, 60, "the studio's spare process")
+            _wait_quiet(app, 60)
 
         child.train(EPOCHS)  # warm-ups, not counted
         _studio_run(window)
         plain: list[_Run] = []
         studio: list[_Run] = []
-        for _ in range(ROUNDS):
-            studio_idle()
-            plain.append(child.train(EPOCHS))
-            studio.append(_studio_run(window))
+        for round_ in range(ROUNDS):
+            for which in ("plain", "studio") if round_ % 2 == 0 else ("studio", "plain"):
+                studio_idle()
+                if which == "plain":
+                    plain.append(child.train(EPOCHS))
+                else:
+                    studio.append(_studio_run(window))
         child.close()
 
         ticks = _Ticks()
