@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from studio.core.control import TrainingControl
 from studio.core.devices import MemoryPolicy
@@ -111,14 +111,13 @@ class _TrainingWorker(QObject):
         """Where this thread's training sends its events: the signal. Where training
         processes could not be started, each run's start also carries a note saying so."""
         failure = _process_failure
-        if failure is None:
-            return lambda event: self.training_events.emit((event,))
-        note = ("This training runs inside the window's own process, which makes it slower "
-                f"and the window less smooth: a training process could not be started "
-                f"({failure}). Restart the studio to try again.")
+        note = None if failure is None else (
+            "This training runs inside the window's own process, which makes it slower and "
+            f"the window less smooth: a training process could not be started ({failure}). "
+            "Restart the studio to try again.")
 
         def sink(event: TrainingEvent) -> None:
-            if isinstance(event, TrainingStarted):
+            if note is not None and isinstance(event, TrainingStarted):
                 event = dataclasses.replace(event, device_notes=(*event.device_notes, note))
             self.training_events.emit((event,))
 
@@ -314,25 +313,9 @@ class TrainingRunner(QObject):
         if self._worker is not None:
             self._worker.shutting_down = True
         self.stop()
-        if not self._wait_with_events(STOP_GRACE_S) and self._worker is not None:
+        if not self._job.wait_with_events(int(STOP_GRACE_S * 1000)) and self._worker is not None:
             self._worker.stop_now()
         self._job.wait()  # at once, unless the child had to be killed
-
-    def _wait_with_events(self, seconds: float) -> bool:
-        """Run the event loop, without user input, until the thread ends or ``seconds`` have
-        passed; whether it has ended."""
-        loop = QEventLoop()
-        timer = QTimer(singleShot=True, interval=int(seconds * 1000))
-        timer.timeout.connect(loop.quit)
-        self._job.ended.connect(loop.quit)
-        try:
-            if self.running:
-                timer.start()
-                loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-        finally:
-            self._job.ended.disconnect(loop.quit)
-            timer.stop()
-        return not self.running
 
     def _command(self, *message: Any) -> None:
         if self.running and self._worker is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal
 
 from studio.workers.collection_pause import pause_collection, resume_collection
 
@@ -53,6 +53,22 @@ class WorkerThread(QObject):
             self._thread.wait()
             self._finished()
         return True
+
+    def wait_with_events(self, timeout_ms: int) -> bool:
+        """Like ``wait``, but Qt's event loop runs meanwhile, holding user input back, so the
+        window keeps painting; whether the thread has ended (and ``ended`` been emitted)."""
+        loop = QEventLoop()
+        timer = QTimer(singleShot=True, interval=timeout_ms)
+        timer.timeout.connect(loop.quit)
+        self.ended.connect(loop.quit)
+        try:
+            if self.running:
+                timer.start()
+                loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        finally:
+            self.ended.disconnect(loop.quit)
+            timer.stop()
+        return not self.running
 
     def _finished(self) -> None:
         thread, worker = self._thread, self._worker
