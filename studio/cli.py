@@ -319,6 +319,7 @@ def _train(options: argparse.Namespace) -> int:
         return _train_on_cluster(options, project, cluster, output)
 
     _start_tensorflow()
+    from studio.ml.cpu_threads import apply_threads, plan_threads
     from studio.ml.devices import apply_memory_policy, split_cpu
     from studio.ml.session import train_project
 
@@ -326,6 +327,7 @@ def _train(options: argparse.Namespace) -> int:
         split_cpu(options.cpu_devices)
     if options.memory_growth or options.memory_limit:
         _apply_memory_options(options, apply_memory_policy)
+    apply_threads(plan_threads(project))  # as the window's training process does
     _download_if_missing(project.dataset.source)
     resumed = len(history_to_resume(output))
     if resumed:

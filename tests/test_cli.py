@@ -39,6 +39,8 @@ def test_train_headless_writes_model_and_history(tmp_path):
     done = studio("train", str(default_project_path()), "--epochs", "2", "--output", str(out))
     assert done.returncode == 0, done.stderr
     assert done.stderr == "", "TensorFlow's native start-up chatter must not reach the user"
+    # As in the window's training process: the digits CNN is small enough for one thread.
+    assert "training on the CPU, one thread per operation" in done.stdout
     epoch_lines = [line for line in done.stdout.splitlines() if line.startswith("epoch ")]
     assert len(epoch_lines) == 2
     assert epoch_lines[0].startswith("epoch 1/2  loss ")

@@ -25,6 +25,8 @@ class ResolvedPlacement:
     dtype_policy: str  # "float32", "mixed_float16" or "mixed_bfloat16"
     jit_compile: bool | str  # True, False or Keras' "auto"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: CPU threads per operation (``studio.core.cpu_threads``); 0: TensorFlow's default.
+    threads_per_operation: int = 0
 
     @property
     def replicas(self) -> int:
@@ -38,7 +40,8 @@ class ResolvedPlacement:
         return max(1, global_batch // self.replicas)
 
     def summary(self, global_batch: int) -> str:
-        """One line for the log: where, in which precision, with or without XLA."""
+        """One line for the log: where, in which precision, on how many threads per
+        operation where not TensorFlow's default, with or without XLA."""
         parts = [f"Training on {self.description}"]
         if self.replicas > 1:
             parts.append(f"global batch {global_batch} = {self.replicas} replicas x "
@@ -46,6 +49,10 @@ class ResolvedPlacement:
         if self.dtype_policy != "float32":
             parts.append(f"mixed precision ({self.dtype_policy.removeprefix('mixed_')}, "
                          "float32 output)")
+        if self.threads_per_operation == 1 and not self.on_gpu:
+            parts.append("one thread per operation (faster for a model this small)")
+        elif self.threads_per_operation > 1:
+            parts.append(f"{self.threads_per_operation} threads per operation")
         if self.jit_compile is True:
             parts.append("XLA on")
         elif self.jit_compile is False:
@@ -96,7 +103,9 @@ def resolve(placement: Placement, gpus: Sequence[str] | None = None,
         # float16 needs a GPU's tensor cores; bfloat16 keeps float32's range on CPUs.
         policy = "mixed_float16" if on_gpu else "mixed_bfloat16"
     jit: bool | str = {"on": True, "off": False}.get(placement.xla, "auto")
-    return ResolvedPlacement(strategy, devices, description, policy, jit, tuple(notes))
+    threads = int(tf.config.threading.get_intra_op_parallelism_threads())
+    return ResolvedPlacement(strategy, devices, description, policy, jit, tuple(notes),
+                             threads)
 
 
 def _mirrored_devices(placement: Placement, gpus: list[str], cpus: list[str],

@@ -68,11 +68,13 @@ class TrainingProcess:
     """The window's end of one training child: commands in, messages out. The child starts
     at once and warms up; ``train`` gives it its training."""
 
-    def __init__(self, memory_policy: MemoryPolicy, *,
+    def __init__(self, memory_policy: MemoryPolicy, threads: int | None = None, *,
                  target: Callable[..., None] | None = None) -> None:
-        """``target``: the child's main function (a test's wrapper of ``child_main``)."""
+        """``threads``: CPU threads per operation (``studio.ml.cpu_threads``; None: all
+        cores). ``target``: the child's main function (a test's wrapper of ``child_main``)."""
         context = _context()
         self.memory_policy = memory_policy
+        self.threads = threads
         messages_in, messages_out = context.Pipe(duplex=False)
         commands_in, commands_out = context.Pipe(duplex=False)
         # A pipe, not a multiprocessing Event: a named semaphore that the window drops before
@@ -80,7 +82,7 @@ class TrainingProcess:
         warm_in, warm_out = context.Pipe(duplex=False)
         self._process = context.Process(
             target=target or child_main, name="studio-training", daemon=True,
-            args=(memory_policy, messages_out, commands_in, warm_out))
+            args=(memory_policy, messages_out, commands_in, warm_out, threads))
         self._process.start()  # waits for the fork server to finish its imports
         # Only the child keeps these ends open, so each side sees the other's exit as EOF.
         for child_end in (messages_out, commands_in, warm_out):
@@ -101,6 +103,12 @@ class TrainingProcess:
     @property
     def alive(self) -> bool:
         return bool(self._process.is_alive())
+
+    def suits(self, memory_policy: MemoryPolicy, threads: int | None) -> bool:
+        """Whether it can train with these settings (both are fixed once its runtime has
+        started)."""
+        return (self.memory_policy == memory_policy and self.threads == threads
+                and self.alive)
 
     def train(self, project: Project, run_dir: Path) -> None:
         self.command("train", project, run_dir)
@@ -138,13 +146,13 @@ class TrainingProcess:
 
 
 def child_main(memory_policy: MemoryPolicy, messages: Connection, commands: Connection,
-               warm: Connection) -> None:
+               warm: Connection, threads: int | None = None) -> None:
     # At the window's own priority: a child niced by 5 trained 5-7 % slower than a plain
     # script even with the window idle (two cores, interleaved runs), and the window's short
     # bursts of drawing stayed as smooth without it (the scheduler favours a thread that
     # has slept).
     try:
-        prepared: list[Any] | BaseException = _prepare(memory_policy)
+        prepared: list[Any] | BaseException = _prepare(memory_policy, threads)
     except Exception as error:  # reported when there is a training to report it to
         prepared = error
     with contextlib.suppress(OSError):  # the window may have dropped a spare already
@@ -176,16 +184,18 @@ def child_main(memory_policy: MemoryPolicy, messages: Connection, commands: Conn
         messages.close()
 
 
-def _prepare(memory_policy: MemoryPolicy) -> list[Any]:
-    """Apply the memory policy (TensorFlow has not initialised the GPUs in a fresh process),
-    then set TensorFlow's runtime up with a tiny fit: the training's first epoch then starts
-    as fast as in a process that has trained before."""
+def _prepare(memory_policy: MemoryPolicy, threads: int | None = None) -> list[Any]:
+    """Apply the memory policy and the threads per operation (TensorFlow's runtime has not
+    started in a fresh process), then set the runtime up with a tiny fit: the training's
+    first epoch then starts as fast as in a process that has trained before."""
     import keras
     import numpy as np
 
+    from studio.ml.cpu_threads import apply_threads
     from studio.ml.devices import apply_memory_policy
     from studio.ml.pipeline import make_pipeline
 
+    apply_threads(threads)
     results = apply_memory_policy(memory_policy)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     model.compile(optimizer="adam", loss="mse")
@@ -281,20 +291,20 @@ _preparing = False  # a spare is being made (its fork may wait for the server's 
 _spare_changed = threading.Condition()
 
 
-def take(memory_policy: MemoryPolicy) -> TrainingProcess:
-    """A process for a training with this memory policy: the one in reserve if it has the
-    same policy (warm, or warming up), else a new one."""
+def take(memory_policy: MemoryPolicy, threads: int | None = None) -> TrainingProcess:
+    """A process for a training with this memory policy and threads per operation: the one
+    in reserve if it has the same (warm, or warming up), else a new one."""
     global _spare
     with _spare_changed:
         _spare_changed.wait_for(lambda: not _preparing)
         spare, _spare = _spare, None
-    if spare is not None and spare.memory_policy == memory_policy and spare.alive:
+    if spare is not None and spare.suits(memory_policy, threads):
         return spare
     _discard(spare)
-    return TrainingProcess(memory_policy)
+    return TrainingProcess(memory_policy, threads)
 
 
-def prepare_spare(memory_policy: MemoryPolicy) -> None:
+def prepare_spare(memory_policy: MemoryPolicy, threads: int | None = None) -> None:
     """Keep a process warming up for the next training. It costs about a second of CPU, so
     call it when nothing trains, and off the UI thread: the first one waits for the fork
     server's imports. Not where TensorFlow sees a GPU: a process warmed up there would hold
@@ -305,13 +315,13 @@ def prepare_spare(memory_policy: MemoryPolicy) -> None:
     with _spare_changed:
         _spare_changed.wait_for(lambda: not _preparing)
         current = _spare
-        if current is not None and current.memory_policy == memory_policy and current.alive:
+        if current is not None and current.suits(memory_policy, threads):
             return
         _spare, _preparing = None, True
     spare = None
     try:
         _discard(current)
-        spare = TrainingProcess(memory_policy)
+        spare = TrainingProcess(memory_policy, threads)
     finally:
         with _spare_changed:
             _spare, _preparing = spare, False

@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
         self._document_changed()
         self.offer_resume()
         freeze_long_lived()
-        self.runner.prepare(self.devices.memory_policy())
+        self.runner.prepare(self.devices.memory_policy(), self.document.project)
 
     # ----- runs and crash recovery ---------------------------------------------------------
     @property

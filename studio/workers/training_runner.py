@@ -166,8 +166,9 @@ class _ProcessWorker(_TrainingWorker):
                 shutil.rmtree(scratch, ignore_errors=True)
 
     def _watch(self, run_dir: Path) -> tuple[str, Any]:
+        threads = _threads_for(self._project)
         try:
-            process = training_process.take(self._memory_policy)
+            process = training_process.take(self._memory_policy, threads)
         except Exception as error:  # the fork server did not start, or would not fork
             raise _NoTrainingProcess(f"{type(error).__name__}: {error}") from error
         heard = False  # whether the child has reported anything
@@ -205,7 +206,7 @@ class _ProcessWorker(_TrainingWorker):
                 # The next training's process warms up (a second of CPU) while this one's
                 # results are looked at: after the model is loaded, not beside it.
                 with contextlib.suppress(Exception):  # the next training makes its own then
-                    training_process.prepare_spare(self._memory_policy)
+                    training_process.prepare_spare(self._memory_policy, threads)
 
     @staticmethod
     def _outcome(outcome: tuple[str, Any] | None, code: int | None, run_dir: Path
@@ -222,6 +223,13 @@ class _ProcessWorker(_TrainingWorker):
         from studio.ml.training import TrainingResult
 
         return "finished", TrainingResult(load_keras(run_dir / MODEL_FILE), **payload)
+
+
+def _threads_for(project: Project) -> int | None:
+    """The threads per operation for training ``project`` (``studio.core.cpu_threads``)."""
+    from studio.ml.cpu_threads import plan_threads
+
+    return plan_threads(project)
 
 
 def _exit_in_words(code: int | None) -> str:
@@ -276,12 +284,17 @@ class TrainingRunner(QObject):
         for event in events:
             self.training_event.emit(event)
 
-    def prepare(self, memory_policy: MemoryPolicy) -> None:
-        """Start warming up a process for the next training, in the background (it waits
-        for the fork server's imports the first time)."""
+    def prepare(self, memory_policy: MemoryPolicy, project: Project | None = None) -> None:
+        """Start warming up a process for the next training (of ``project``, whose model
+        decides its threads per operation), in the background (it waits for the fork
+        server's imports the first time)."""
         if SEPARATE_PROCESS and _process_failure is None and not self.running:
-            threading.Thread(target=training_process.prepare_spare, args=(memory_policy,),
-                             name="studio-prepare-training", daemon=True).start()
+            def prepare() -> None:
+                threads = None if project is None else _threads_for(project)
+                training_process.prepare_spare(memory_policy, threads)
+
+            threading.Thread(target=prepare, name="studio-prepare-training",
+                             daemon=True).start()
 
     def pause(self) -> None:
         self._control.pause()

@@ -190,3 +190,16 @@ def test_preprocessing_layers_stay_float32_under_mixed_precision():
     model = build_model(spec, info, dtype_policy="mixed_float16")
     assert [layer.dtype_policy.name for layer in model.layers[1:]] == [
         "float32", "mixed_float16", "float32"]
+
+
+@pytest.mark.parametrize(("threads", "gpus", "said"), [
+    (1, [], "one thread per operation"), (0, [], None), (1, TWO_GPUS, None),
+    (3, [], "3 threads per operation")])
+def test_the_log_line_says_threads_per_operation_where_not_tensorflows_default(threads, gpus,
+                                                                             said):
+    where = replace(resolve(Placement(), gpus=gpus, cpus=CPU), threads_per_operation=threads)
+    line = where.summary(32)
+    if said is None:
+        assert "per operation" not in line
+    else:
+        assert said in line

@@ -226,3 +226,27 @@ def test_the_childs_events_travel_together_a_few_messages_a_second():
     assert all(kind == "events" for kind, _payload in sent)
     assert [e for _kind, payload in sent for e in payload] == [*burst, lone]  # once, in order
     assert len(sent) <= 3  # the burst (in at most two, if a send fell inside it) and the lone one
+
+
+@pytest.mark.parametrize("threads", [1, None])
+def test_a_child_trains_with_the_threads_per_operation_it_was_started_with(tmp_path, threads):
+    """TensorFlow fixes them as its runtime starts, so the child applies them before its
+    warm-up; the log line comes from TensorFlow's own setting in the child."""
+    events, other, code = _collect(_start(_project(epochs=1), tmp_path, threads=threads))
+    assert code == 0 and other[-1][0] == "finished"
+    started = next(e for e in events if isinstance(e, TrainingStarted))
+    assert ("one thread per operation" in started.device) == (threads == 1)
+
+
+def test_a_spare_is_taken_only_for_its_threads_per_operation():
+    policy = MemoryPolicy()
+    training_process.prepare_spare(policy, 1)
+    kept = training_process._spare
+    assert kept is not None and kept.threads == 1
+    other = training_process.take(policy, None)
+    assert other is not kept and other.threads is None and not kept.alive
+    training_process._discard(other)
+    training_process.prepare_spare(policy, 1)
+    same = training_process._spare
+    assert training_process.take(policy, 1) is same
+    training_process._discard(same)

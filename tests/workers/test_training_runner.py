@@ -113,14 +113,14 @@ def test_without_a_training_process_runs_train_on_the_thread_and_say_why(
     monkeypatch.setattr(training_runner, "_process_failure", None)
     asked = []
 
-    def take(memory_policy):
+    def take(memory_policy, threads=None):
         asked.append(memory_policy)
         if failure == "fork server":
             raise OSError("the fork server did not start")
-        return training_process.TrainingProcess(memory_policy, target=_exit_at_once)
+        return training_process.TrainingProcess(memory_policy, threads, target=_exit_at_once)
 
     monkeypatch.setattr(training_process, "take", take)
-    monkeypatch.setattr(training_process, "prepare_spare", lambda memory_policy: None)
+    monkeypatch.setattr(training_process, "prepare_spare", lambda *_settings: None)
     runner = TrainingRunner()
     for run in range(2):
         started = []
