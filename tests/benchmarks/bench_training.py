@@ -7,7 +7,11 @@ Everything trains the default project (the bundled digits CNN on scikit-learn's 
 there) runs, per request and timed from before the first call to after ``fit`` returns:
 ``load_dataset`` (the project's split and normalisation), ``build_model`` (seeded) and
 ``compile_model``, the training and validation ``make_pipeline``\\ s, and
-``model.fit(train, validation_data=val, epochs=EPOCHS, verbose=0)``. *Studio*: the real
+``model.fit(train, validation_data=val, epochs=EPOCHS, verbose=0)``, with TensorFlow's
+default threads as a user's script has them. *Plain, alike*: the same in a second child that
+sets the threads per operation the studio uses for this model (``studio.ml.cpu_threads``;
+one, for the digits CNN), as a script could: the studio against it is the studio's own cost,
+apart from that setting (reported, not judged). *Studio*: the real
 ``MainWindow``, shown offscreen with its live plots created (per-batch curves drawn by the
 training tab's paced timer), timed on the UI thread from ``window.train()`` until
 ``training_finished`` arrives. That includes what the studio does around ``fit``: the run
@@ -27,8 +31,8 @@ in the other's time. The studio's own
 ``BatchEnded.samples_per_second`` is not used: it leaves out validation and everything
 between epochs. One warm-up run of each is not counted (the window's first run also imports
 the training modules); the window has loaded TensorFlow (``can_train()``) before anything is
-timed. Then ``ROUNDS`` rounds of one plain and one studio run, the plain run first in every
-other round, so that whatever the run before leaves behind falls on both sides alike.
+timed. Then ``ROUNDS`` rounds of one run of each side, in an order that rotates from round to
+round, so that whatever the run before leaves behind falls on every side alike.
 
 The goal (training throughput at least 0.97x a plain script's ``fit``) is judged on the
 second figure, the ratio of the medians of epochs 2 on: that is the training's throughput.
@@ -37,7 +41,7 @@ The whole run is reported beside it, not judged: on these 12-epoch runs of about
 thinner: a fresh process's first epoch ends about 0.1 s later, the last checkpoint and the
 run's record take about 0.1 s after the last epoch, and the window waits for the process to
 exit and loads the trained model (about 0.1 s). Also reported, not judged: the median of each
-round's ratio (a studio run against the plain run just before it), which a slow spell of the
+round's ratio (a studio run against the plain run of the same round), which a slow spell of the
 shared machine moves less, and each side's middle half of runs, which shows such a spell.
 
 **UI stall.** A 10 ms precise ``QTimer`` on the UI thread from just before ``train()`` to
@@ -133,9 +137,14 @@ def _plain_run(epochs: int) -> dict[str, Any]:
     return {"seconds": seconds, "epoch_ends": ends, "samples": len(data.x_train)}
 
 
-def _plain_worker() -> None:
-    """Child process: one line per request (a number of epochs), one JSON line per answer."""
+def _plain_worker(threads: int | None) -> None:
+    """Child process: one line per request (a number of epochs), one JSON line per answer.
+    ``threads``: per operation, set as a script would (None: TensorFlow's default)."""
     import keras  # noqa: F401  (TensorFlow is imported before "ready")
+    import tensorflow as tf
+
+    if threads is not None:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
 
     print("ready", flush=True)
     for line in sys.stdin:
@@ -143,13 +152,14 @@ def _plain_worker() -> None:
 
 
 class _PlainChild:
-    def __init__(self, errors: Path) -> None:
+    def __init__(self, errors: Path, threads: int | None = None) -> None:
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         self._errors = errors
         with open(errors, "wb") as stderr:  # the child keeps its own handle
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "tests.benchmarks.bench_training", "--plain-worker"],
+                [sys.executable, "-m", "tests.benchmarks.bench_training", "--plain-worker",
+                 *([] if threads is None else [str(threads)])],
                 cwd=_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=stderr, text=True)
 
@@ -359,14 +369,18 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
 
     from studio.core.defaults import default_project
     from studio.ml import training_process
+    from studio.ml.cpu_threads import plan_threads
     from studio.ui.main_window import MainWindow
     from studio.workers import training_runner
 
-    child = _PlainChild(folder / "plain-child.log")  # imports TensorFlow while the window loads it
+    project = default_project()
+    threads = plan_threads(project)  # what the studio's training process uses
+    # They import TensorFlow while the window loads it.
+    child = _PlainChild(folder / "plain-child.log")
+    alike = None if threads is None else _PlainChild(folder / "plain-alike.log", threads)
     app = QApplication.instance() or QApplication([])
     settings = QSettings(str(folder / "studio.ini"), QSettings.Format.IniFormat)
     settings.setValue("runs/root", str(folder / "runs"))
-    project = default_project()
     window = MainWindow(replace(project, training=replace(project.training, epochs=EPOCHS)),
                         settings=settings)
     window.ask_unsaved = lambda _action, _subject: "discard"
@@ -376,6 +390,8 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
         window.start_background_loading()
         _wait(app, lambda: window.can_train()[0], 120, "TensorFlow in the window")
         child.wait_ready()
+        if alike is not None:
+            alike.wait_ready()
 
         def studio_idle() -> None:
             """The studio warms its next training process up as a run ends, and readies the
@@ -385,18 +401,21 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
                 _wait(app, training_process.spare_ready, 60, "the studio's spare process")
             _wait_quiet(app, 60)
 
-        child.train(EPOCHS)  # warm-ups, not counted
-        _studio_run(window)
-        plain: list[_Run] = []
-        studio: list[_Run] = []
+        sides: dict[str, Callable[[], _Run]] = {
+            "plain": lambda: child.train(EPOCHS), "studio": lambda: _studio_run(window)}
+        if alike is not None:
+            sides["alike"] = lambda: alike.train(EPOCHS)
+        for run_one in sides.values():  # warm-ups, not counted
+            run_one()
+        runs: dict[str, list[_Run]] = {name: [] for name in sides}
+        names = list(sides)
         for round_ in range(ROUNDS):
-            for which in ("plain", "studio") if round_ % 2 == 0 else ("studio", "plain"):
+            for name in names[round_ % len(names):] + names[:round_ % len(names)]:
                 studio_idle()
-                if which == "plain":
-                    plain.append(child.train(EPOCHS))
-                else:
-                    studio.append(_studio_run(window))
+                runs[name].append(sides[name]())
         child.close()
+        if alike is not None:
+            alike.close()
 
         ticks = _Ticks()
         _studio_run(window, ticks)
@@ -412,11 +431,14 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
             rss.append(_rss_mb(app))
     finally:
         child.close()
+        if alike is not None:
+            alike.close()
         window.shutdown_workers()
         window.close()
         window.deleteLater()
         app.processEvents()
 
+    plain, studio = runs["plain"], runs["studio"]
     plain_rate = statistics.median(r.rate for r in plain)
     studio_rate = statistics.median(r.rate for r in studio)
     plain_epoch = statistics.median(r.epoch_rate for r in plain)
@@ -438,6 +460,20 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
                                                                           strict=True))
 
     label = f"default model, {samples:,} samples, batch 32, {EPOCHS} epochs"
+    alike_rows = []
+    if "alike" in runs:
+        same = runs["alike"]
+        same_rate = statistics.median(r.rate for r in same)
+        same_epoch = statistics.median(r.epoch_rate for r in same)
+        same_paired = statistics.median(s.epoch_rate / p.epoch_rate
+                                        for s, p in zip(studio, same, strict=True))
+        alike_rows = [
+            (f"training, the plain script with {threads} thread(s) per operation as the "
+             "studio", side(same, same_rate, same_epoch), "—", "—"),
+            (f"studio / that script (epochs 2-{EPOCHS}): the studio's own cost",
+             f"{studio_epoch / same_epoch:.2f}x (medians), {same_paired:.2f}x (median of "
+             f"{ROUNDS} rounds' ratios); whole run {studio_rate / same_rate:.2f}x", "—", "—"),
+        ]
     return [
         (f"training, plain script (child process), {label}", side(plain, plain_rate,
                                                                    plain_epoch), "—", "—"),
@@ -450,6 +486,7 @@ def _measure(folder: Path) -> list[tuple[str, str, str, str]]:
          f"{paired:.2f}x (median of {ROUNDS} ratios)", "—", "—"),
         ("studio / plain, whole run (start to the model in the window)",
          f"{ratio:.2f}x", "—", "—"),
+        *alike_rows,
         (f"UI stall during training ({TICK_MS} ms timer, one {EPOCHS}-epoch run)",
          f"max {worst:.0f} ms, p99 {p99:.0f} ms ({len(stalls)} gaps)",
          f"max < {GOAL_STALL_MS:.0f} ms", "met" if worst < GOAL_STALL_MS else "MISSED"),
@@ -486,8 +523,8 @@ def run() -> list[tuple[str, str, str, str]]:
 
 
 if __name__ == "__main__":  # this benchmark alone: python -m tests.benchmarks.bench_training
-    if sys.argv[1:] == ["--plain-worker"]:
-        _plain_worker()
+    if sys.argv[1:2] == ["--plain-worker"]:
+        _plain_worker(int(sys.argv[2]) if len(sys.argv) > 2 else None)
     else:
         for row in run():
             print(" | ".join(row))
