@@ -7,6 +7,8 @@ training process it keeps in reserve.
 
 from __future__ import annotations
 
+import os
+
 import tensorflow as tf
 
 from studio.core.cpu_threads import threads_per_operation
@@ -23,7 +25,7 @@ def plan_threads(project: Project) -> int | None:
         summary = summarize(project.model, project.dataset.info)
     except Exception:  # an invalid model is refused later, with its own message
         return None
-    return threads_per_operation(summary, project.training.batch_size)
+    return threads_per_operation(summary, project.training.batch_size, os.cpu_count() or 1)
 
 
 def apply_threads(threads: int | None) -> bool:

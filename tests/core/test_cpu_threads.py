@@ -47,3 +47,12 @@ def test_an_invalid_or_empty_model_keeps_tensorflows_default():
     assert threads_per_operation(None, batch_size=32) is None
     unreached = _summary(("Dense", None, None))
     assert multiply_adds_per_sample(unreached) == 0
+
+
+def test_more_cores_lower_the_limit_and_one_core_keeps_the_default():
+    model = _summary(("Dense", (64,), 10_000))  # 10,000 multiply-adds a sample
+    batch = ONE_THREAD_BELOW // 10_000 // 4  # a quarter of the two-core limit
+    assert threads_per_operation(model, batch, cores=2) == 1
+    assert threads_per_operation(model, batch, cores=4) == 1
+    assert threads_per_operation(model, batch, cores=8) is None
+    assert threads_per_operation(model, 1, cores=1) is None  # nothing to split over
