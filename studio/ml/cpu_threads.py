@@ -7,6 +7,7 @@ training process it keeps in reserve.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import tensorflow as tf
@@ -28,16 +29,12 @@ def plan_threads(project: Project) -> int | None:
     return threads_per_operation(summary, project.training.batch_size, os.cpu_count() or 1)
 
 
-def apply_threads(threads: int | None) -> bool:
-    """Set the threads per operation; False if TensorFlow's runtime has started (then they
-    stay as they are)."""
-    if threads is None:
-        return True
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-    except RuntimeError:
-        return threads_in_use() == threads
-    return True
+def apply_threads(threads: int | None) -> None:
+    """Set the threads per operation (None: leave TensorFlow's default). Where the runtime
+    has started they stay as they were (the log line says what they are)."""
+    if threads is not None:
+        with contextlib.suppress(RuntimeError):
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
 
 
 def threads_in_use() -> int:

@@ -8,8 +8,9 @@ A child process has its own interpreter and returns everything when it exits. Fo
 multiprocessing's "forkserver", with the training modules preloaded there, makes a child in
 milliseconds instead of the 4-5 s that importing TensorFlow takes. A fresh process still
 spends about a second on its first fit setting TensorFlow's runtime up, so where there is no
-GPU one process is kept in reserve (``prepare_spare``). It applies the memory policy and runs
-a tiny fit, then waits for its training (``take``). It runs at the window's priority (see
+GPU one process is kept in reserve (``prepare_spare``). It applies the memory policy and the
+threads per operation (``studio.ml.cpu_threads``: both are fixed as the runtime starts) and
+runs a tiny fit, then waits for its training (``take``). It runs at the window's priority (see
 ``child_main``).
 
 A child sends ``("memory_policy", results)``, then ``("events", (TrainingEvent, ...))``
