@@ -35,8 +35,3 @@ def apply_threads(threads: int | None) -> None:
     if threads is not None:
         with contextlib.suppress(RuntimeError):
             tf.config.threading.set_intra_op_parallelism_threads(threads)
-
-
-def threads_in_use() -> int:
-    """The threads per operation of this process; 0 for TensorFlow's default (all cores)."""
-    return int(tf.config.threading.get_intra_op_parallelism_threads())
